@@ -1,0 +1,47 @@
+"""The `convergent` command: a thin Typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from convergent.cli import capability, catalog, core, forecast, ingest, layers, report, scaling
+
+app = typer.Typer(
+    help="Measure, classify and forecast how AI technologies converge; fit scaling laws.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+core.register(app)
+layers.register(app)
+report.register(app)
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(forecast.app, name="forecast")
+app.add_typer(scaling.app, name="scaling")
+app.add_typer(capability.app, name="capability")
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    from convergent.errors import ConvergentError
+
+    try:
+        app(standalone_mode=False)
+    except ConvergentError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)

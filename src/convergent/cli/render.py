@@ -1,0 +1,93 @@
+"""Shared output for every command: a Rich table, JSON or CSV of plain rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import io
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+class Lang(str, enum.Enum):
+    """Output language of labels."""
+
+    zh = "zh"
+    en = "en"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _plain(value.item())
+    return value
+
+
+def to_json(data: Any) -> str:
+    """JSON text of plain data (dates as ISO strings, NaN as null)."""
+    return json.dumps(_plain(data), ensure_ascii=False, indent=2)
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """CSV text of rows; nested values are JSON-encoded."""
+    buf = io.StringIO()
+    if not rows:
+        return ""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (json.dumps(_plain(v), ensure_ascii=False)
+                        if isinstance(v, dict | list) else _plain(v)) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def fmt_cell(value: Any) -> str:
+    """Short human text of one value."""
+    value = _plain(value)
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.3e}"
+    if isinstance(value, list):
+        return ", ".join(fmt_cell(v) for v in value)
+    return str(value)
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    *,
+    as_json: bool = False,
+    as_csv: bool = False,
+    columns: Sequence[tuple[str, str]] | None = None,
+    title: str | None = None,
+    data: Any = None,
+) -> None:
+    """Print rows as JSON (`data` if given, else rows), CSV, or a table of `columns`."""
+    if as_json:
+        sys.stdout.write(to_json(rows if data is None else data) + "\n")
+        return
+    if as_csv:
+        sys.stdout.write(to_csv(rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    cols = columns or [(k, k) for k in (rows[0] if rows else {})]
+    table = Table(title=title, show_lines=False)
+    for _, header in cols:
+        table.add_column(header)
+    for r in rows:
+        table.add_row(*(fmt_cell(r.get(k)) for k, _ in cols))
+    Console().print(table)
