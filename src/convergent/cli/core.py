@@ -2,8 +2,81 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, LangOpt, WindowOpt
+from convergent.cli.render import Lang, emit
+
+
+def areas(json: JsonOpt = False, csv: CsvOpt = False, lang: LangOpt = Lang.en) -> None:
+    """List the decision areas with their layer and options."""
+    from convergent.registry import registry
+
+    reg = registry()
+    rows = [{
+        "area": a.area_id, "layer": a.layer,
+        "name": a.zh if lang == Lang.zh else a.en, "kind": a.kind,
+        "options": list(a.options) if a.options else
+        (["(any organisation)"] if a.open_options else [f"benchmark {a.benchmark}"]),
+    } for a in sorted(reg.areas.values(), key=lambda a: (reg.layers[a.layer].order, a.area_id))]
+    emit(rows, as_json=json, as_csv=csv, title="Decision areas",
+         columns=[("area", "area"), ("layer", "layer"), ("name", "name"), ("options", "options")])
+
+
+def classify(
+    area: Annotated[list[str] | None, typer.Option(
+        "--area", help="Only these areas (repeatable).")] = None,
+    as_of: AsOfOpt = None,
+    window: WindowOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+    csv: CsvOpt = False,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Print the classification matrix: level, criterion, leader, degree, certainty ★, n."""
+    from convergent.analysis import classification_matrix
+    from convergent.classify import LEVEL_NAMES, parse_date, parse_window
+    from convergent.config import load_config
+
+    cfg = load_config(config)
+    when = parse_date(as_of)
+    length = parse_window(window) if window else None
+    rows = classification_matrix(db, when, length, area, cfg)
+    if json or csv:
+        emit(rows, as_json=json, as_csv=csv)
+        return
+    zh = lang == Lang.zh
+    table = []
+    for r in rows:
+        name = LEVEL_NAMES[r["level"]][0 if zh else 1]
+        chal = r.get("challenger")
+        trend = r.get("challenger_trend_pp")
+        table.append({
+            "area": r["name_zh"] if zh else r["name_en"],
+            "layer": r["layer"],
+            "level": f"{r['level']} {name}" if r["level"] != "insufficient" else name,
+            "criterion": r["criterion_zh"] if zh else r["criterion"],
+            "leader": (f"{r['leader']} {r['leader_share']:.0%}" if r.get("leader_share")
+                       is not None else r.get("leader")),
+            "degree": None if r["degree"] is None else f"{r['degree']:.0f}%",
+            "stars": "★" * r["stars"] + "☆" * (5 - r["stars"]),
+            "controversy": (f"{chal} ({trend:+.1f} pp/yr)" if chal and trend is not None
+                            else chal),
+            "n": r["n"],
+        })
+    heads_zh = ["领域", "层", "收敛层级", "判据", "领先方案", "收敛度", "确定性", "争议焦点", "n"]
+    heads_en = ["area", "layer", "level", "criterion", "leader", "degree", "certainty",
+                "controversy", "n"]
+    heads = heads_zh if zh else heads_en
+    keys = ["area", "layer", "level", "criterion", "leader", "degree", "stars", "controversy", "n"]
+    emit(table, columns=list(zip(keys, heads, strict=True)),
+         title=f"{'收敛模型分类矩阵' if zh else 'Classification matrix'} — {when.isoformat()}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("areas")(areas)
+    app.command("classify")(classify)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 
-class Lang(str, enum.Enum):
+class Lang(enum.StrEnum):
     """Output language of labels."""
 
     zh = "zh"

@@ -1,0 +1,386 @@
+"""The L0–L4 rules, the degree (收敛度) and the certainty (确定性) of every share area."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from convergent.config import LEVELS, load_config
+from convergent.errors import ConvergentError
+from convergent.measures import (
+    AreaCube,
+    SegmentStats,
+    build_cubes,
+    concentration,
+    day_number,
+    from_day,
+    months_to_days,
+    segment_tables,
+    trend_pp_per_year,
+)
+from convergent.registry import get_area, registry
+
+if TYPE_CHECKING:
+    from convergent.store import Store
+
+INSUFFICIENT = "insufficient"
+LEVEL_NAMES = {
+    "L4": ("完全收敛", "fully converged"),
+    "L3": ("准收敛", "quasi-converged"),
+    "L2": ("收敛进行时", "converging"),
+    "L1": ("未收敛", "not converged"),
+    "L0": ("反向分化", "scenario tearing"),
+    INSUFFICIENT: ("证据不足", "insufficient evidence"),
+}
+
+
+def parse_window(text: str) -> int:
+    """Window length in days from '12m', '18m', '2y' or '90d'."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dmy])\s*", text.lower())
+    if not m or float(m.group(1)) <= 0:
+        raise ConvergentError(f"bad window {text!r}: use a number and d, m or y, e.g. 12m")
+    value, unit = float(m.group(1)), m.group(2)
+    days = value if unit == "d" else months_to_days(value * (12 if unit == "y" else 1))
+    return round(days)
+
+
+def parse_date(text: str | dt.date | None) -> dt.date:
+    """A date from YYYY-MM-DD, YYYY-MM (end of month), YYYY (end of year) or YYYY-Qn."""
+    if text is None:
+        return dt.date.today()
+    if isinstance(text, dt.date):
+        return text
+    s = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}", s):
+            return dt.date(int(s), 12, 31)
+        q = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", s)
+        if q:
+            month = int(q.group(2)) * 3
+            return _month_end(int(q.group(1)), month)
+        ym = re.fullmatch(r"(\d{4})-(\d{1,2})", s)
+        if ym:
+            return _month_end(int(ym.group(1)), int(ym.group(2)))
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        pass
+    raise ConvergentError(f"bad date {text!r}: use YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY")
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def stars_for(certainty: float, cfg: dict[str, Any]) -> int:
+    """★ count (1–5) for a certainty (0–1)."""
+    cuts = cfg["certainty"]["stars"]
+    for i, cut in enumerate(cuts):
+        if certainty >= cut:
+            return 5 - i
+    return 1
+
+
+def level_codes(n: np.ndarray, s1: np.ndarray, rival_trend: np.ndarray, l0: np.ndarray,
+                cfg: dict[str, Any]) -> np.ndarray:
+    """The rule order as array arithmetic: −1 insufficient, else 0–4 for L0–L4."""
+    c = cfg["classify"]
+    growing = np.nan_to_num(rival_trend, nan=-np.inf) > c["l4_max_challenger_trend_pp"]
+    lev = np.where(s1 >= c["l2_share"], 2, 1)
+    lev = np.where(s1 >= c["l3_share"], 3, lev)
+    lev = np.where((s1 >= c["l4_share"]) & ~growing, 4, lev)
+    lev = np.where(l0, 0, lev)
+    return np.where(n < c["min_n"], -1, lev)
+
+
+def degree_of(level: int, s1: float, cfg: dict[str, Any]) -> float | None:
+    """收敛度 in percent: the level's band, rising inside it with the leader's share.
+
+    Bands do not overlap, so a lower level never outranks a higher one. Inside L1 the
+    position is s₁/l2_share; L2 (s₁−l2)/(l3−l2); L3 (s₁−l3)/(1−l3); L4 (s₁−l4)/(1−l4);
+    L0 uses s₁ itself (how much one option still holds overall).
+    """
+    if level < 0:
+        return None
+    c = cfg["classify"]
+    lo, hi = cfg["degree"]["bands"][LEVELS[level]]
+    lower = {0: 0.0, 1: 0.0, 2: c["l2_share"], 3: c["l3_share"], 4: c["l4_share"]}[level]
+    upper = {0: 1.0, 1: c["l2_share"], 2: c["l3_share"], 3: 1.0, 4: 1.0}[level]
+    pos = 1.0 if upper <= lower else (s1 - lower) / (upper - lower)
+    return float(lo + (hi - lo) * min(max(pos, 0.0), 1.0))
+
+
+def _l0_batch(tables: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    """Scenario tearing for a batch of segment×option tables [B, S, O]."""
+    c = cfg["classify"]
+    sizes = tables.sum(axis=2)                               # [B, S]
+    ok = sizes >= c["min_n_segment"]
+    leader = tables.argmax(axis=2)                           # [B, S]
+    lshare = np.divide(tables.max(axis=2), sizes, out=np.zeros_like(sizes), where=sizes > 0)
+    strong = ok & (lshare >= c["l0_segment_leader_share"])
+    # at least two strong segments whose leaders differ
+    big = np.iinfo(np.int64).max
+    lo = np.where(strong, leader, big).min(axis=1)
+    hi = np.where(strong, leader, -1).max(axis=1)
+    distinct = (strong.sum(axis=1) >= 2) & (lo != hi)
+    t = np.where(ok[:, :, None], tables, 0.0)
+    tot = t.sum(axis=(1, 2))
+    p = np.divide(t, tot[:, None, None], out=np.zeros_like(t), where=tot[:, None, None] > 0)
+
+    def ent(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        return -np.sum(np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0), axis=axes)
+
+    hs, ho, hj = ent(p.sum(axis=2), (1,)), ent(p.sum(axis=1), (1,)), ent(p, (1, 2))
+    denom = hs + ho
+    nmi = np.divide(2 * (hs + ho - hj), denom, out=np.zeros_like(denom), where=denom > 0)
+    return distinct & (nmi >= c["l0_min_nmi"])
+
+
+def _l0_flag(stats: list[SegmentStats], cfg: dict[str, Any]) -> tuple[bool, SegmentStats | None]:
+    for st in stats:
+        if _l0_batch(st.table[None], cfg)[0]:
+            return True, st
+    return False, None
+
+
+@dataclass
+class AreaResult:
+    """One row of the classification matrix (分类矩阵), with the numbers behind it."""
+
+    area: str
+    layer: str
+    name_en: str
+    name_zh: str
+    kind: str
+    as_of: dt.date
+    window_start: dt.date
+    level: str
+    criterion: str
+    criterion_zh: str
+    degree: float | None
+    certainty: float
+    stars: int
+    leader: str | None
+    leader_share: float | None
+    leader_trend_pp: float | None
+    challenger: str | None
+    challenger_share: float | None
+    challenger_trend_pp: float | None
+    fastest_rival: str | None
+    fastest_rival_trend_pp: float | None
+    duopoly: bool
+    top2_share: float | None
+    hhi: float | None
+    effective_n: float | None
+    entropy_norm: float | None
+    n: float
+    unknown: float
+    coverage: float | None
+    shares: dict[str, float] = field(default_factory=dict)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    l0_dimension: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (dates stay dates; renderers convert)."""
+        return asdict(self)
+
+
+def _nz(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+class Classifier:
+    """Classifies share areas at any as-of date from one set of cumulative cubes."""
+
+    def __init__(self, store: Store, cfg: dict[str, Any] | None = None,
+                 areas: list[str] | None = None) -> None:
+        self.store = store
+        self.cfg = cfg or load_config()
+        reg = registry()
+        if areas is None:
+            areas = [a.area_id for a in reg.areas.values() if a.kind == "share"]
+        else:
+            areas = [get_area(a).area_id for a in areas]
+            areas = [a for a in areas if reg.areas[a].kind == "share"]
+        self.areas = areas
+        self.cubes: dict[str, AreaCube] = build_cubes(store, areas)
+
+    def classify(self, as_of: dt.date, length: int | None = None,
+                 with_segments: bool = True, seed_offset: int = 0,
+                 certainty: bool = True) -> list[AreaResult]:
+        """Every area at `as_of` over a trailing window of `length` days.
+
+        `certainty=False` skips the resampling (certainty is then reported as NaN).
+        """
+        cfg = self.cfg
+        length = length or months_to_days(cfg["window"]["months"])
+        segs = (segment_tables(self.store, as_of, length, self.areas,
+                               cfg["classify"]["min_n_segment"]) if with_segments else {})
+        return [self._one(area, as_of, length, segs.get(area, []), seed_offset, certainty)
+                for area in self.areas]
+
+    def _trend_ends(self, end: np.ndarray) -> np.ndarray:
+        w = self.cfg["window"]
+        steps = int(w["trend_span_months"] // w["trend_step_months"])
+        offs = np.array([months_to_days(k * w["trend_step_months"]) for k in range(steps, -1, -1)])
+        return np.asarray(end)[..., None] - offs                 # [..., steps+1]
+
+    def _one(self, area_id: str, as_of: dt.date, length: int, segs: list[SegmentStats],
+             seed_offset: int, with_certainty: bool) -> AreaResult:
+        cfg, c = self.cfg, self.cfg["classify"]
+        cube = self.cubes[area_id]
+        area = registry().areas[area_id]
+        end = day_number(as_of)
+        counts = cube.counts(np.array([end]), length)[0] if cube.options else np.zeros(0)
+        n = float(counts.sum())
+        unknown = float(cube.unknown(np.array([end]), length)[0])
+        shares = counts / n if n > 0 else np.zeros_like(counts)
+        order = np.argsort(-shares, kind="stable")
+        s1 = float(shares[order[0]]) if n > 0 else 0.0
+        s2 = float(shares[order[1]]) if n > 0 and len(order) > 1 else 0.0
+
+        tends = self._trend_ends(np.array(end))
+        tcounts = cube.counts(tends, length) if cube.options else np.zeros((len(tends), 0))
+        tn = tcounts.sum(axis=1)
+        tshares = np.divide(tcounts, tn[:, None], out=np.zeros_like(tcounts),
+                            where=tn[:, None] > 0)
+        trends = trend_pp_per_year(tshares, tends, tn, c["min_n"]) if cube.options else counts
+        rival_idx = order[1:] if n > 0 else np.array([], int)
+        rival_trends = trends[rival_idx] if len(rival_idx) else np.array([])
+        if rival_trends.size and np.isfinite(rival_trends).any():
+            fr = int(rival_idx[np.nanargmax(rival_trends)])
+            fastest, fastest_trend = cube.options[fr], float(trends[fr])
+        else:
+            fastest, fastest_trend = None, float("nan")
+
+        l0, l0_stats = _l0_flag(segs, cfg)
+        code = int(level_codes(np.array([n]), np.array([s1]), np.array([fastest_trend]),
+                               np.array([l0]), cfg)[0])
+        certainty = (self._certainty(cube, end, length, code, segs, seed_offset)
+                     if with_certainty else float("nan"))
+        level = LEVELS[code] if code >= 0 else INSUFFICIENT
+        leader = cube.options[order[0]] if n > 0 else None
+        challenger = cube.options[order[1]] if n > 0 and len(order) > 1 and s2 > 0 else None
+        crit_en, crit_zh = _criterion(code, n, s1, s2, leader, fastest, fastest_trend,
+                                      l0_stats, cfg)
+        conc = concentration(shares) if n > 0 else {}
+        start = as_of - dt.timedelta(days=length)
+        return AreaResult(
+            area=area_id, layer=area.layer, name_en=area.en, name_zh=area.zh, kind=area.kind,
+            as_of=as_of, window_start=start, level=level, criterion=crit_en,
+            criterion_zh=crit_zh, degree=degree_of(code, s1, cfg), certainty=certainty,
+            stars=stars_for(certainty, cfg) if with_certainty else 0, leader=leader,
+            leader_share=s1 if n > 0 else None,
+            leader_trend_pp=_nz(trends[order[0]]) if n > 0 else None,
+            challenger=challenger, challenger_share=s2 if challenger else None,
+            challenger_trend_pp=_nz(trends[order[1]]) if challenger else None,
+            fastest_rival=fastest, fastest_rival_trend_pp=_nz(fastest_trend),
+            duopoly=code == 2 and s2 >= c["duopoly_second_share"],
+            top2_share=s1 + s2 if n > 0 else None,
+            hhi=_nz(conc.get("hhi", float("nan"))),
+            effective_n=_nz(conc.get("effective_n", float("nan"))),
+            entropy_norm=_nz(conc.get("entropy_norm", float("nan"))),
+            n=n, unknown=unknown, coverage=n / (n + unknown) if n + unknown > 0 else None,
+            shares={cube.options[i]: float(shares[i]) for i in order if shares[i] > 0},
+            segments=[{"dimension": s.dimension, "nmi": s.nmi, "jsd": s.jsd,
+                       "segments": s.segments} for s in segs],
+            l0_dimension=l0_stats.dimension if l0_stats else None,
+        )
+
+    def _certainty(self, cube: AreaCube, end: int, length: int, code: int,
+                   segs: list[SegmentStats], seed_offset: int) -> float:
+        """Share of resamples (multinomial counts, window end jittered) keeping the level."""
+        cfg = self.cfg
+        b = int(cfg["certainty"]["resamples"])
+        seed = int(cfg["certainty"]["seed"]) + seed_offset
+        rng = np.random.default_rng([seed, sum(map(ord, cube.area_id)), end])
+        jit = months_to_days(cfg["certainty"]["jitter_months"])
+        shifts = rng.integers(-jit, jit + 1, size=b)
+        ends = end + shifts
+        if not cube.options:
+            return 1.0 if code < 0 else 0.0
+        counts = cube.counts(ends, length)                       # [B, O]
+        n = np.rint(counts.sum(axis=1)).astype(np.int64)
+        p = np.divide(counts, counts.sum(axis=1, keepdims=True), out=np.zeros_like(counts),
+                      where=counts.sum(axis=1, keepdims=True) > 0)
+        p[n == 0] = 1.0 / p.shape[1]
+        draws = rng.multinomial(n, p)                            # [B, O]
+        sh = np.divide(draws, n[:, None], out=np.zeros(draws.shape), where=n[:, None] > 0)
+        s1 = sh.max(axis=1)
+        lead = sh.argmax(axis=1)
+        tends = self._trend_ends(ends)                           # [B, T]
+        tc = cube.counts(tends.ravel(), length).reshape(b, tends.shape[1], -1)
+        tn = tc.sum(axis=2)
+        tsh = np.divide(tc, tn[:, :, None], out=np.zeros_like(tc), where=tn[:, :, None] > 0)
+        rival = np.full(b, -np.inf)
+        ok = tn >= cfg["classify"]["min_n"]
+        usable = ok.sum(axis=1) >= 3
+        if usable.any():
+            t = np.where(ok, (tends - end) / 365.25, 0.0)
+            cnt = np.maximum(ok.sum(axis=1), 1)
+            tm = t.sum(axis=1) / cnt
+            tc_ = np.where(ok, t - tm[:, None], 0.0)
+            ym = (tsh * ok[:, :, None]).sum(axis=1) / cnt[:, None]
+            num = (tc_[:, :, None] * (tsh - ym[:, None, :]) * ok[:, :, None]).sum(axis=1)
+            den = np.maximum((tc_**2).sum(axis=1), 1e-12)
+            slope = num / den[:, None] * 100.0                  # [B, O]
+            slope[np.arange(b), lead] = -np.inf
+            rival = np.where(usable, slope.max(axis=1), -np.inf)
+        l0 = np.zeros(b, bool)
+        for st in segs:
+            tot = round(st.table.sum())
+            if tot <= 0:
+                continue
+            flat = st.table.ravel() / st.table.sum()
+            tabs = rng.multinomial(tot, flat, size=b).reshape(b, *st.table.shape).astype(float)
+            l0 |= _l0_batch(tabs, cfg)
+        codes = level_codes(n, s1, rival, l0, cfg)
+        return float(np.mean(codes == code))
+
+
+def _criterion(code: int, n: float, s1: float, s2: float, leader: str | None,
+               rival: str | None, rival_trend: float, l0: SegmentStats | None,
+               cfg: dict[str, Any]) -> tuple[str, str]:
+    c = cfg["classify"]
+    if code < 0:
+        return (f"n = {n:.0f} < {c['min_n']} known adoptions in the window",
+                f"窗口内已知采用数 n = {n:.0f} < {c['min_n']}")
+    if code == 0 and l0 is not None:
+        strong = [s for s in l0.segments if s["leader_share"] >= c["l0_segment_leader_share"]]
+        parts = ", ".join(f"{s['value']}→{s['leader']} ({s['leader_share']:.0%})" for s in strong)
+        return (f"{l0.dimension}: {parts}; NMI {l0.nmi:.2f} ≥ {c['l0_min_nmi']}",
+                f"按{l0.dimension}分场景：{parts}；NMI {l0.nmi:.2f} ≥ {c['l0_min_nmi']}")
+    if code == 4:
+        return (f"s₁ {s1:.2f} ≥ {c['l4_share']}; no rival above "
+                f"+{c['l4_max_challenger_trend_pp']:g} pp/yr",
+                f"s₁ {s1:.2f} ≥ {c['l4_share']}，无挑战者增速超过 "
+                f"+{c['l4_max_challenger_trend_pp']:g} 个百分点/年")
+    if code == 3:
+        if s1 >= c["l4_share"]:
+            return (f"s₁ {s1:.2f} ≥ {c['l4_share']} but {rival} grows "
+                    f"{rival_trend:+.1f} pp/yr",
+                    f"s₁ {s1:.2f} ≥ {c['l4_share']}，但 {rival} 每年增长 "
+                    f"{rival_trend:+.1f} 个百分点")
+        return f"s₁ {s1:.2f} ≥ {c['l3_share']}", f"s₁ {s1:.2f} ≥ {c['l3_share']}"
+    if code == 2:
+        duo = s2 >= c["duopoly_second_share"]
+        en = f"s₁ {s1:.2f} ≥ {c['l2_share']}" + (f"; duopoly, s₂ {s2:.2f}" if duo else "")
+        zh = f"s₁ {s1:.2f} ≥ {c['l2_share']}" + (f"；双寡头，s₂ {s2:.2f}" if duo else "")
+        return en, zh
+    return (f"s₁ {s1:.2f} < {c['l2_share']}: no option holds half",
+            f"s₁ {s1:.2f} < {c['l2_share']}：没有方案占据半数")
+
+
+def classify(store: Store, as_of: dt.date | None = None, window_days: int | None = None,
+             areas: list[str] | None = None, cfg: dict[str, Any] | None = None) -> list[AreaResult]:
+    """Classify share areas at one date (the library entry point)."""
+    clf = Classifier(store, cfg, areas)
+    return clf.classify(as_of or dt.date.today(), window_days)
+
+
+__all__ = ["INSUFFICIENT", "LEVEL_NAMES", "AreaResult", "Classifier", "classify",
+           "degree_of", "from_day", "level_codes", "parse_date", "parse_window", "stars_for"]
