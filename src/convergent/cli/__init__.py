@@ -29,19 +29,7 @@ def main() -> None:
     from convergent.errors import ConvergentError
 
     try:
-        app(standalone_mode=False)
+        app()
     except ConvergentError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
-    except typer.Abort:
-        sys.stderr.write("aborted\n")
-        sys.exit(1)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    except KeyboardInterrupt:
-        sys.exit(130)

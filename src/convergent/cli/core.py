@@ -42,9 +42,10 @@ def classify(
     from convergent.config import load_config
 
     cfg = load_config(config)
-    when = parse_date(as_of)
+    when = parse_date(as_of) if as_of else None
     length = parse_window(window) if window else None
     rows = classification_matrix(db, when, length, area, cfg)
+    when = rows[0]["as_of"] if rows else when
     if json or csv:
         emit(rows, as_json=json, as_csv=csv)
         return
@@ -73,7 +74,8 @@ def classify(
     heads = heads_zh if zh else heads_en
     keys = ["area", "layer", "level", "criterion", "leader", "degree", "stars", "controversy", "n"]
     emit(table, columns=list(zip(keys, heads, strict=True)),
-         title=f"{'收敛模型分类矩阵' if zh else 'Classification matrix'} — {when.isoformat()}")
+         title=f"{'收敛模型分类矩阵' if zh else 'Classification matrix'} — "
+               f"{'截至' if zh else 'as of'} {when.isoformat()}")
 
 
 def register(app: typer.Typer) -> None:

@@ -90,4 +90,7 @@ def emit(
         table.add_column(header)
     for r in rows:
         table.add_row(*(fmt_cell(r.get(k)) for k, _ in cols))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.print(table)
