@@ -13,13 +13,14 @@ from convergent.config import LEVELS, load_config
 from convergent.errors import ConvergentError
 from convergent.measures import (
     AreaCube,
+    SegmentCube,
     SegmentStats,
     build_cubes,
+    build_segment_cubes,
     concentration,
     day_number,
     from_day,
     months_to_days,
-    segment_tables,
     trend_pp_per_year,
 )
 from convergent.registry import get_area, registry
@@ -208,6 +209,7 @@ class Classifier:
             areas = [a for a in areas if reg.areas[a].kind == "share"]
         self.areas = areas
         self.cubes: dict[str, AreaCube] = build_cubes(store, areas)
+        self.segment_cubes: dict[str, list[SegmentCube]] = build_segment_cubes(store, areas)
 
     def classify(self, as_of: dt.date, length: int | None = None,
                  with_segments: bool = True, seed_offset: int = 0,
@@ -218,9 +220,9 @@ class Classifier:
         """
         cfg = self.cfg
         length = length or months_to_days(cfg["window"]["months"])
-        segs = (segment_tables(self.store, as_of, length, self.areas,
-                               cfg["classify"]["min_n_segment"]) if with_segments else {})
-        return [self._one(area, as_of, length, segs.get(area, []), seed_offset, certainty)
+        return [self._one(area, as_of, length,
+                          self.segment_cubes.get(area, []) if with_segments else [],
+                          seed_offset, certainty)
                 for area in self.areas]
 
     def _trend_ends(self, end: np.ndarray) -> np.ndarray:
@@ -229,12 +231,14 @@ class Classifier:
         offs = np.array([months_to_days(k * w["trend_step_months"]) for k in range(steps, -1, -1)])
         return np.asarray(end)[..., None] - offs                 # [..., steps+1]
 
-    def _one(self, area_id: str, as_of: dt.date, length: int, segs: list[SegmentStats],
+    def _one(self, area_id: str, as_of: dt.date, length: int, seg_cubes: list[SegmentCube],
              seed_offset: int, with_certainty: bool) -> AreaResult:
         cfg, c = self.cfg, self.cfg["classify"]
         cube = self.cubes[area_id]
         area = registry().areas[area_id]
         end = day_number(as_of)
+        segs = [st for sc in seg_cubes
+                if (st := sc.stats(end, length, c["min_n_segment"])) is not None]
         counts = cube.counts(np.array([end]), length)[0] if cube.options else np.zeros(0)
         n = float(counts.sum())
         unknown = float(cube.unknown(np.array([end]), length)[0])
@@ -260,7 +264,7 @@ class Classifier:
         l0, l0_stats = _l0_flag(segs, cfg)
         code = int(level_codes(np.array([n]), np.array([s1]), np.array([fastest_trend]),
                                np.array([l0]), cfg)[0])
-        certainty = (self._certainty(cube, end, length, code, segs, seed_offset)
+        certainty = (self._certainty(cube, end, length, code, seg_cubes, seed_offset)
                      if with_certainty else float("nan"))
         level = LEVELS[code] if code >= 0 else INSUFFICIENT
         leader = cube.options[order[0]] if n > 0 else None
@@ -292,7 +296,7 @@ class Classifier:
         )
 
     def _certainty(self, cube: AreaCube, end: int, length: int, code: int,
-                   segs: list[SegmentStats], seed_offset: int) -> float:
+                   seg_cubes: list[SegmentCube], seed_offset: int) -> float:
         """Share of resamples (multinomial counts, window end jittered) keeping the level."""
         cfg = self.cfg
         b = int(cfg["certainty"]["resamples"])
@@ -331,13 +335,16 @@ class Classifier:
             slope[np.arange(b), lead] = -np.inf
             rival = np.where(usable, slope.max(axis=1), -np.inf)
         l0 = np.zeros(b, bool)
-        for st in segs:
-            tot = round(st.table.sum())
-            if tot <= 0:
+        for sc in seg_cubes:
+            tabs = sc.tables(ends, length)                       # [B, V, O], jittered
+            tot = tabs.sum(axis=(1, 2))
+            if not (tot > 0).any():
                 continue
-            flat = st.table.ravel() / st.table.sum()
-            tabs = rng.multinomial(tot, flat, size=b).reshape(b, *st.table.shape).astype(float)
-            l0 |= _l0_batch(tabs, cfg)
+            flat = tabs.reshape(b, -1)
+            p = np.divide(flat, tot[:, None], out=np.full_like(flat, 1.0 / flat.shape[1]),
+                          where=tot[:, None] > 0)
+            redraw = rng.multinomial(np.rint(tot).astype(np.int64), p)
+            l0 |= _l0_batch(redraw.reshape(tabs.shape).astype(float), cfg)
         codes = level_codes(n, s1, rival, l0, cfg)
         return float(np.mean(codes == code))
 

@@ -195,42 +195,82 @@ def nmi_jsd(table: np.ndarray) -> tuple[float, float]:
     return float(min(nmi, 1.0)), float(max(jsd, 0.0))
 
 
-def segment_tables(
-    store: Store, end: dt.date, length: int, areas: list[str], min_n_segment: int
-) -> dict[str, list[SegmentStats]]:
-    """Per area, segment×option weight tables in the window for the area's segment dims."""
+@dataclass
+class SegmentCube:
+    """Cumulative daily weights of one area split by one segment dimension."""
+
+    area_id: str
+    dimension: str
+    values: list[str]
+    options: list[str]
+    days: np.ndarray
+    cum: np.ndarray             # [n_values, n_options, len(days) + 1]
+
+    def tables(self, ends: np.ndarray, length: int) -> np.ndarray:
+        """Segment×option weights in windows (end - length, end]: [len(ends), V, O]."""
+        ends = np.asarray(ends)
+        i1 = np.searchsorted(self.days, ends, side="right")
+        i0 = np.searchsorted(self.days, ends - length, side="right")
+        return np.moveaxis(self.cum[:, :, i1] - self.cum[:, :, i0], -1, 0)
+
+    def stats(self, end: int, length: int, min_n_segment: int) -> SegmentStats | None:
+        """NMI, JSD and per-segment leaders for segments with at least `min_n_segment`."""
+        table = self.tables(np.array([end]), length)[0]
+        keep = table.sum(axis=1) >= min_n_segment
+        if keep.sum() < 2:
+            return None
+        table = table[keep]
+        values = [v for v, k in zip(self.values, keep, strict=True) if k]
+        nmi, jsd = nmi_jsd(table)
+        segs = []
+        for value, row in zip(values, table, strict=True):
+            i = int(np.argmax(row))
+            segs.append({"value": value, "n": float(row.sum()), "leader": self.options[i],
+                         "leader_share": float(row[i] / row.sum())})
+        return SegmentStats(self.dimension, nmi, jsd, segs, table, values)
+
+
+def build_segment_cubes(store: Store, areas: list[str]) -> dict[str, list[SegmentCube]]:
+    """Per area, one cube per segment dimension the registry lists for it (one query)."""
     reg = registry()
     dims = {a: reg.areas[a].segments for a in areas if reg.areas[a].segments}
     if not dims:
         return {}
     k = known_units(store, list(dims))
-    start = end - dt.timedelta(days=length)
-    k = k.filter((k.date > start) & (k.date <= end))
     seg = store.table("segments")
     all_dims = sorted({d for ds in dims.values() for d in ds})
-    seg = seg.filter(seg.dimension.isin(all_dims))
+    seg = seg.filter(seg.dimension.isin(all_dims) & (seg.value != UNKNOWN))
     j = k.join(seg, "entity_id")
-    g = j.group_by(["area_id", "dimension", "value", "option"]).agg(w=j.w.sum())
+    day = j.date.delta(ibis.date(EPOCH), unit="day")
+    g = j.group_by([j.area_id, j.dimension, j.value, j.option, day.name("day")]).agg(w=j.w.sum())
     df = store.con.execute(g)
-    out: dict[str, list[SegmentStats]] = {}
+    out: dict[str, list[SegmentCube]] = {}
     for (area_id, dim), sub in df.groupby(["area_id", "dimension"], sort=True):
         if dim not in dims.get(area_id, []):
             continue
-        pivot = sub.pivot_table(index="value", columns="option", values="w",
-                                aggfunc="sum", fill_value=0.0)
-        pivot = pivot[pivot.index != UNKNOWN]
-        sizes = pivot.sum(axis=1)
-        pivot = pivot[sizes >= min_n_segment]
-        if len(pivot) < 2:
-            continue
-        table = pivot.to_numpy(dtype=float)
-        nmi, jsd = nmi_jsd(table)
-        segs = []
-        for value, row in zip(pivot.index, table, strict=True):
-            i = int(np.argmax(row))
-            segs.append({"value": str(value), "n": float(row.sum()),
-                         "leader": str(pivot.columns[i]),
-                         "leader_share": float(row[i] / row.sum())})
-        out.setdefault(area_id, []).append(SegmentStats(
-            dim, nmi, jsd, segs, table, [str(v) for v in pivot.index]))
+        values = sorted(sub["value"].astype(str).unique().tolist())
+        options = sorted(sub["option"].astype(str).unique().tolist())
+        days = np.unique(sub["day"].to_numpy(dtype=np.int64))
+        vi = np.searchsorted(values, sub["value"].astype(str).to_numpy())
+        oi = np.searchsorted(options, sub["option"].astype(str).to_numpy())
+        di = np.searchsorted(days, sub["day"].to_numpy(dtype=np.int64))
+        dense = np.zeros((len(values), len(options), len(days)))
+        np.add.at(dense, (vi, oi, di), sub["w"].to_numpy(dtype=float))
+        cum = np.concatenate([np.zeros((len(values), len(options), 1)),
+                              np.cumsum(dense, axis=2)], axis=2)
+        out.setdefault(area_id, []).append(
+            SegmentCube(area_id, dim, values, options, days, cum))
+    return out
+
+
+def segment_tables(
+    store: Store, end: dt.date, length: int, areas: list[str], min_n_segment: int
+) -> dict[str, list[SegmentStats]]:
+    """Per area, segment×option statistics in one window (see `build_segment_cubes`)."""
+    out: dict[str, list[SegmentStats]] = {}
+    for area_id, cubes in build_segment_cubes(store, areas).items():
+        for cube in cubes:
+            st = cube.stats(day_number(end), length, min_n_segment)
+            if st is not None:
+                out.setdefault(area_id, []).append(st)
     return out

@@ -38,6 +38,15 @@ def registry() -> Registry:
     return Registry(layers=layers, areas=areas)
 
 
+def register_area(area: Area) -> None:
+    """Add an area to this process's registry (user-defined areas, synthetic benchmarks)."""
+    reg = registry()
+    if area.layer not in reg.layers:
+        raise ConvergentError(f"area {area.area_id!r}: unknown layer {area.layer!r}")
+    reg.areas[area.area_id] = area
+    _alias_table.cache_clear()
+
+
 @cache
 def _alias_table(area_id: str) -> dict[str, str]:
     area = registry().areas[area_id]

@@ -256,6 +256,9 @@ def _read(path: Path, problems: list[str]) -> dict[str, list[Any]] | None:
         mark = getattr(exc, "problem_mark", None)
         problems.append(f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML")
         return None
+    except ValueError as exc:  # e.g. a timestamp like 2023-13-45
+        problems.append(f"{path}: not valid YAML: {exc}")
+        return None
     if not isinstance(raw, dict):
         problems.append(f"{path}: top level must be a mapping with entities/events/scores")
         return None

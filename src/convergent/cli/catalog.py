@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from convergent.cli.common import CsvOpt, DbOpt, JsonOpt
+from convergent.cli.render import emit
+
 app = typer.Typer(help="Validate the evidence catalog and show its coverage.",
                   no_args_is_help=True)
 
@@ -31,3 +34,78 @@ def validate(
     sys.stdout.write(
         f"ok: {len(files)} file(s), {n['entities']} entities, {n['adoptions']} adoptions, "
         f"{n['scores']} scores, {n['sources']} sources\n")
+
+
+@app.command()
+def coverage(
+    area: Annotated[list[str] | None, typer.Option(
+        "--area", help="Only these areas (repeatable).")] = None,
+    since: Annotated[int | None, typer.Option(
+        "--since", help="First year shown (default: the oldest evidence).")] = None,
+    until: Annotated[int | None, typer.Option(
+        "--until", help="Last year shown (default: the newest evidence).")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Per area and year, how many entities state a known option, so thin evidence shows."""
+    from convergent.catalog.coverage import coverage as compute
+    from convergent.catalog.coverage import coverage_matrix
+    from convergent.registry import get_area
+    from convergent.store import open_store
+
+    areas = [get_area(a).area_id for a in area] if area else None
+    rows = compute(open_store(db), areas=areas, since=since, until=until)
+    if as_json or as_csv:
+        emit(rows, as_json=as_json, as_csv=as_csv)
+        return
+    years, matrix = coverage_matrix(rows)
+    cols = [("area", "area"), *((str(y), str(y)) for y in years),
+            ("coverage", "all years")]
+    emit(matrix, columns=cols, title="Known / all entities per area and year")
+
+
+@app.command()
+def crosscheck(
+    epoch_csv: Annotated[Path, typer.Argument(
+        help="Epoch AI Notable Models CSV.", exists=True, dir_okay=False)],
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="List every match, not only the mismatches.")] = False,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Match catalog entities to Epoch rows; report date and parameter agreement."""
+    from convergent.catalog.crosscheck import crosscheck as run
+
+    report = run(epoch_csv)
+    s = report.summary()
+    listed = report.matches if show_all else report.mismatches
+    rows = [{
+        "file": m.file, "name": m.name, "epoch_model": m.epoch_model.strip(),
+        "date": m.date, "epoch_date": m.epoch_date, "date_diff_days": m.date_diff_days,
+        "params_total": m.params_total, "epoch_params": m.epoch_params,
+        "params_rel_diff": m.params_rel_diff,
+    } for m in listed]
+    if as_json:
+        emit(rows, as_json=True, data=report.to_dict())
+        return
+    if as_csv:
+        emit(rows, as_csv=True)
+        return
+
+    def pct(x: float | None) -> str:
+        return "—" if x is None else f"{x:.1f}%"
+
+    sys.stdout.write(
+        f"{s['matches']} catalog entities matched to Epoch rows "
+        f"({s['catalog_entities']} entities, {s['epoch_rows']} Epoch rows)\n"
+        f"date within {s['date_tolerance_days']} days: {s['date_within']}/{s['date_compared']}"
+        f" = {pct(s['date_within_pct'])}\n"
+        f"total parameters within {s['params_tolerance_pct']:.0f}%: "
+        f"{s['params_within']}/{s['params_compared']} = {pct(s['params_within_pct'])}\n")
+    cols = [("file", "file"), ("name", "entry"), ("epoch_model", "Epoch model"),
+            ("date", "date"), ("epoch_date", "Epoch date"), ("date_diff_days", "Δ days"),
+            ("params_total", "params"), ("epoch_params", "Epoch params"),
+            ("params_rel_diff", "Δ params")]
+    if rows:
+        emit(rows, columns=cols, title="Matches" if show_all else "Mismatches")

@@ -1,7 +1,87 @@
-"""`convergent ingest` commands."""
+"""`convergent ingest SOURCE PATH|URL`: import users' evidence into the store."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="ingest commands.", no_args_is_help=True)
+app = typer.Typer(help="Import evidence (epoch, hf-config, benchmarks, runs) into the store.",
+                  no_args_is_help=True)
+
+PathArg = Annotated[str, typer.Argument(
+    help="File or folder, or an http(s) URL (the only case that uses the network).",
+    metavar="PATH|URL")]
+DbOpt = Annotated[Path | None, typer.Option(
+    "--db", help="DuckDB file holding the evidence (created if absent).")]
+SkipOpt = Annotated[bool, typer.Option(
+    "--skip-bad-rows", help="Drop invalid rows (each one is reported) instead of failing.")]
+SnapOpt = Annotated[str | None, typer.Option(
+    "--snapshot", help="Snapshot date YYYY-MM-DD (default: file date, or Last-Modified).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+
+
+def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot: str | None,
+         as_json: bool, models: list[str] | None = None) -> None:
+    """Open the store, ingest, and print the report; conflicts and skips go to stderr."""
+    from convergent.cli.render import emit
+    from convergent.errors import ConvergentError
+    from convergent.ingest import ingest
+    from convergent.ingest.common import parse_date
+    from convergent.store import open_store
+
+    snap = None
+    if snapshot is not None:
+        snap = parse_date(snapshot)
+        if snap is None:
+            raise ConvergentError(f"--snapshot {snapshot!r} is not a date YYYY-MM-DD")
+    store = open_store(db)
+    report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [])
+    data = report.as_dict()
+    if as_json:
+        emit([], as_json=True, data=data)
+        return
+    rows = [{"measure": k, "value": data[k]} for k in
+            ("rows_read", "added", "updated", "unchanged", "skipped", "matched")]
+    rows.append({"measure": "conflicts", "value": len(report.conflicts)})
+    emit(rows, columns=[("measure", "measure"), ("value", "value")],
+         title=f"ingest {report.source}: {report.path} (snapshot {report.snapshot})")
+    for c in report.conflicts:
+        sys.stderr.write(f"conflict: {c['entity_id']} {c['field']}: kept {c['kept']}, "
+                         f"ingested {c['ingested']} (row {c['row']})\n")
+    for msg in report.skipped_rows:
+        sys.stderr.write(f"skipped: {msg}\n")
+
+
+@app.command("epoch")
+def epoch_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+              snapshot: SnapOpt = None, as_json: JsonOpt = False) -> None:
+    """Epoch AI model database CSV (Notable, Large-scale or All models)."""
+    _run("epoch", path, db, skip_bad_rows, snapshot, as_json)
+
+
+@app.command("hf-config")
+def hf_config_cmd(
+    path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+    snapshot: SnapOpt = None, as_json: JsonOpt = False,
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", help="Model id ORG/NAME to fetch from a base URL (repeatable).")] = None,
+) -> None:
+    """Hugging Face config.json files: a file, a folder, or a base URL with --model ids."""
+    _run("hf-config", path, db, skip_bad_rows, snapshot, as_json, model)
+
+
+@app.command("benchmarks")
+def benchmarks_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+                   snapshot: SnapOpt = None, as_json: JsonOpt = False) -> None:
+    """Benchmark table: model, family, size, tokens, FLOPs, one column per benchmark."""
+    _run("benchmarks", path, db, skip_bad_rows, snapshot, as_json)
+
+
+@app.command("runs")
+def runs_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+             snapshot: SnapOpt = None, as_json: JsonOpt = False) -> None:
+    """Training runs for scaling laws: N, D and/or C, loss, optional group columns."""
+    _run("runs", path, db, skip_bad_rows, snapshot, as_json)

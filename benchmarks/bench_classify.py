@@ -1,0 +1,249 @@
+"""Classify 40 areas × 10 yearly windows with certainty over 10 million adoptions.
+
+Runs convergent's classifier (Ibis on DuckDB + cumulative windows) and a straightforward
+pandas implementation of the same measures side by side, each in its own process so that
+peak memory is measured separately, and reports the time ratio.
+
+    python benchmarks/bench_classify.py [--rows 10000000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+N_AREAS = 40
+YEARS = 10
+START = dt.date(2016, 1, 1)
+RESAMPLES = 400
+SEED = 20260101
+
+
+def _area_ids() -> list[str]:
+    from convergent.registry import registry
+
+    share = [a.area_id for a in registry().areas.values()
+             if a.kind == "share" and not a.open_options]
+    extra = [f"bench_{i:02d}" for i in range(N_AREAS - len(share))]
+    return share + extra
+
+
+def _register(areas: list[str]) -> None:
+    from convergent.registry import register_area, registry
+    from convergent.schema import Area
+
+    for area_id in areas:
+        if area_id not in registry().areas:
+            register_area(Area(area_id=area_id, layer="architecture", zh=area_id, en=area_id,
+                               segments=["deployment"],
+                               options={f"opt{k}": [] for k in range(6)}))
+
+
+def generate(path: Path, rows: int) -> None:
+    """Write the synthetic adoptions (integer-coded) as Parquet; seeded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(SEED)
+    days = (dt.date(START.year + YEARS, 1, 1) - START).days
+    writer = None
+    chunk = 1_000_000
+    # each area has a leader whose probability drifts linearly over the decade
+    p0 = rng.uniform(0.3, 0.99, N_AREAS)
+    p1 = np.clip(p0 + rng.normal(0, 0.2, N_AREAS), 0.2, 0.995)
+    for start in range(0, rows, chunk):
+        m = min(chunk, rows - start)
+        area = rng.integers(0, N_AREAS, m, dtype=np.int16)
+        day = rng.integers(0, days, m, dtype=np.int32)
+        frac = day / days
+        lead_p = p0[area] + (p1[area] - p0[area]) * frac
+        is_lead = rng.random(m) < lead_p
+        other = rng.integers(1, 6, m, dtype=np.int8)
+        option = np.where(is_lead, 0, other).astype(np.int8)
+        seg = rng.integers(0, 2, m, dtype=np.int8)
+        table = pa.table({"entity": np.arange(start, start + m, dtype=np.int64),
+                          "area": area, "option": option, "day": day, "seg": seg})
+        if writer is None:
+            writer = pq.ParquetWriter(str(path), table.schema)
+        writer.write_table(table)
+    writer.close()
+
+
+def _year_ends() -> list[dt.date]:
+    return [dt.date(START.year + k, 12, 31) for k in range(YEARS)]
+
+
+def run_convergent(path: Path) -> dict:
+    """Load the Parquet into the store, then classify every area at every year end."""
+    from convergent.classify import Classifier
+    from convergent.config import load_config
+    from convergent.store import Store
+
+    areas = _area_ids()
+    _register(areas)
+    t0 = time.perf_counter()
+    store = Store(None)
+    raw = store.con.con
+    raw.execute("CREATE TEMP TABLE area_names AS SELECT * FROM (SELECT unnest(?) AS name, "
+                "generate_subscripts(?, 1) - 1 AS code)", [areas, areas])
+    raw.execute(f"""
+        INSERT INTO adoptions
+        SELECT 'e' || p.entity, a.name,
+               CASE WHEN p.option = 0 THEN 'opt0' ELSE 'opt' || p.option END,
+               1.0, DATE '{START.isoformat()}' + CAST(p.day AS INTEGER), 'bench', 'bench'
+        FROM read_parquet('{path}') p JOIN area_names a ON a.code = p.area""")
+    raw.execute(f"""
+        INSERT INTO segments
+        SELECT 'e' || entity, 'deployment', CASE WHEN seg = 0 THEN 'edge' ELSE 'cloud' END
+        FROM read_parquet('{path}')""")
+    t_load = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    cfg = load_config()
+    clf = Classifier(store, cfg, areas)
+    levels = {}
+    for end in _year_ends():
+        for r in clf.classify(end):
+            levels[f"{r.area}@{end}"] = [r.level, round(r.leader_share or 0, 6)]
+    t_classify = time.perf_counter() - t1
+    return {"load_s": t_load, "classify_s": t_classify, "levels": levels}
+
+
+def run_pandas(path: Path) -> dict:
+    """The same measures, written plainly with pandas filters and value_counts."""
+    import pandas as pd
+
+    from convergent.classify import level_codes
+    from convergent.config import LEVELS, load_config
+
+    areas = _area_ids()
+    cfg = load_config()
+    c = cfg["classify"]
+    t0 = time.perf_counter()
+    df = pd.read_parquet(path)
+    df["date"] = pd.Timestamp(START) + pd.to_timedelta(df["day"], unit="D")
+    df["option"] = "opt" + df["option"].astype(str)
+    t_load = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    window = pd.Timedelta(days=365)
+    step = pd.Timedelta(days=91)
+    rng = np.random.default_rng(SEED)
+    levels = {}
+    by_area = dict(tuple(df.groupby("area")))
+
+    def shares_at(sub: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
+        win = sub[(sub["date"] > end - window) & (sub["date"] <= end)]
+        return win["option"].value_counts()
+
+    for end_d in _year_ends():
+        end = pd.Timestamp(end_d)
+        for code, area in enumerate(areas):
+            sub = by_area[code]
+            counts = shares_at(sub, end)
+            n = int(counts.sum())
+            shares = counts / n
+            s1 = float(shares.iloc[0])
+            leader = shares.index[0]
+            trend_ends = [end - k * step for k in range(4, -1, -1)]
+            series = pd.DataFrame({e: shares_at(sub, e) for e in trend_ends}).fillna(0).T
+            series = series.div(series.sum(axis=1), axis=0)
+            t = np.array([(e - end).days / 365.25 for e in trend_ends])
+            slopes = {o: np.polyfit(t, series[o].to_numpy(), 1)[0] * 100 for o in series}
+            rival = max((v for o, v in slopes.items() if o != leader), default=-np.inf)
+            win = sub[(sub["date"] > end - window) & (sub["date"] <= end)]
+            tab = pd.crosstab(win["seg"], win["option"]).to_numpy()
+            l0 = bool(_pandas_l0(tab, c))
+            code_now = int(level_codes(np.array([n]), np.array([s1]), np.array([rival]),
+                                       np.array([l0]), cfg)[0])
+            # certainty: window ends jittered by whole months (-3..+3), multinomial redraws
+            jittered = [shares_at(sub, end + pd.DateOffset(months=m)) for m in range(-3, 4)]
+            picks = rng.integers(0, len(jittered), RESAMPLES)
+            same = 0
+            for i in picks:
+                cts = jittered[i]
+                draw = rng.multinomial(int(cts.sum()), (cts / cts.sum()).to_numpy())
+                s1b = draw.max() / draw.sum()
+                same += int(level_codes(np.array([draw.sum()]), np.array([s1b]),
+                                        np.array([rival]), np.array([l0]), cfg)[0] == code_now)
+            levels[f"{area}@{end_d}"] = [LEVELS[code_now] if code_now >= 0 else "insufficient",
+                                         round(s1, 6)]
+    t_classify = time.perf_counter() - t1
+    return {"load_s": t_load, "classify_s": t_classify, "levels": levels}
+
+
+def _pandas_l0(tab: np.ndarray, c: dict) -> bool:
+    sizes = tab.sum(axis=1)
+    ok = sizes >= c["min_n_segment"]
+    lead = tab.argmax(axis=1)
+    share = tab.max(axis=1) / np.maximum(sizes, 1)
+    strong = ok & (share >= c["l0_segment_leader_share"])
+    if strong.sum() < 2 or len(set(lead[strong])) < 2:
+        return False
+    p = tab[ok] / tab[ok].sum()
+
+    def h(x: np.ndarray) -> float:
+        x = x[x > 0]
+        return float(-(x * np.log(x)).sum())
+
+    hs, ho = h(p.sum(axis=1)), h(p.sum(axis=0))
+    return 2 * (hs + ho - h(p.ravel())) / (hs + ho) >= c["l0_min_nmi"]
+
+
+def _child(kind: str, path: str, out: str) -> None:
+    fn = run_convergent if kind == "convergent" else run_pandas
+    res = fn(Path(path))
+    res["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    Path(out).write_text(json.dumps(res))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "adoptions.parquet"
+        t = time.perf_counter()
+        generate(data, args.rows)
+        print(f"generated {args.rows:,} adoptions in {time.perf_counter() - t:.1f}s",
+              file=sys.stderr)
+        results = {}
+        for kind in ("convergent", "pandas"):
+            out = Path(tmp) / f"{kind}.json"
+            subprocess.run([sys.executable, __file__, "--child", kind, str(data), str(out)],
+                           check=True)
+            results[kind] = json.loads(out.read_text())
+            r = results[kind]
+            print(f"{kind:>10}: load {r['load_s']:.1f}s, classify {r['classify_s']:.1f}s, "
+                  f"peak RSS {r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+    a, b = results["convergent"], results["pandas"]
+    agree = sum(a["levels"][k] == b["levels"][k] for k in a["levels"]) / len(a["levels"])
+    summary = {
+        "rows": args.rows, "areas": N_AREAS, "years": YEARS, "resamples": RESAMPLES,
+        "convergent_classify_s": a["classify_s"], "pandas_classify_s": b["classify_s"],
+        "ratio_classify": b["classify_s"] / a["classify_s"],
+        "convergent_total_s": a["load_s"] + a["classify_s"],
+        "pandas_total_s": b["load_s"] + b["classify_s"],
+        "ratio_total": (b["load_s"] + b["classify_s"]) / (a["load_s"] + a["classify_s"]),
+        "convergent_peak_rss_mib": a["peak_rss_mib"], "pandas_peak_rss_mib": b["peak_rss_mib"],
+        "level_and_share_agreement": agree,
+    }
+    print(json.dumps(summary, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

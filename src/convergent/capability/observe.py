@@ -1,0 +1,540 @@
+"""Observational scaling on a table of benchmark scores: how one-dimensional capability is.
+
+The table has one row per model: a model name, optionally a family, training compute (or
+parameters and tokens, giving C = 6 N D), and one column per benchmark. Scores may be fractions
+(0-1) or percents (0-100), decided per column; internally they are fractions and errors are
+reported in percentage points.
+
+- PCA of the standardized scores. Missing scores are imputed by regularized iterative PCA
+  (fill, fit rank r with shrunk singular values, refill the missing cells, repeat), so a model
+  with one missing benchmark keeps its other scores. The share of variance of the first
+  component measures how one-dimensional capability is; the same share from the pairwise
+  correlation matrix (no imputation) is reported as a check.
+- A sigmoid y = floor + (top - floor) / (1 + exp(-slope (x - mid))) of each benchmark
+  against PC1 and against log10 compute.
+- Leave-one-family-out prediction: for each family and each benchmark, PCA on the other
+  benchmarks and the sigmoid are fitted on the other families only; the held-out models' PC1
+  comes from projecting their own other scores. Baselines: a sigmoid in log-compute fitted on
+  the same rows, and the training mean.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from convergent.errors import ConvergentError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_MISSING = {"", "nan", "na", "n/a", "none", "null", "-", "?"}
+_MODEL = {"model", "modelname", "name"}
+_FAMILY = {"modelfamily", "family"}
+_COMPUTE = {"flops1e21": 1e21, "flops": 1.0, "flop": 1.0, "compute": 1.0,
+            "trainingcomputeflop": 1.0, "trainingflop": 1.0, "computeflop": 1.0}
+_PARAMS = {"modelsizeb": 1e9, "paramsb": 1e9, "params": 1.0, "parameters": 1.0}
+_TOKENS = {"pretrainingdatasizet": 1e12, "tokenst": 1e12, "tokens": 1.0,
+           "datasettokens": 1.0}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+@dataclass
+class ScoreTable:
+    """Benchmark scores of models (fractions, NaN when missing) with family and compute."""
+
+    path: str
+    models: list[str]
+    families: list[str]
+    benchmarks: list[str]
+    scores: np.ndarray
+    log10_compute: np.ndarray
+    percent_columns: list[str] = field(default_factory=list)
+
+
+def _number(cell: str, where: str, what: str) -> float:
+    if cell.strip().lower() in _MISSING:
+        return math.nan
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ConvergentError(f"{what} = {cell!r} is not a number", where=where) from None
+    if math.isinf(value):
+        raise ConvergentError(f"{what} = {cell!r} is not a finite number", where=where)
+    return value
+
+
+def read_table(path: str | Path) -> ScoreTable:
+    """Read a CSV score table; every bad cell or duplicate model is named with file:line:col."""
+    import numpy as np
+
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            rows = [(reader.line_num, r) for r in reader]
+    except OSError as exc:
+        raise ConvergentError(f"cannot read table: {exc.strerror}", where=str(path)) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ConvergentError(f"not a readable CSV file: {exc}", where=str(path)) from None
+    if not header:
+        raise ConvergentError("empty table: no header row", where=str(path))
+    keys = [_key(h) for h in header]
+    roles: dict[str, int] = {}
+    scales: dict[str, float] = {}
+    bench_cols: list[int] = []
+    for i, k in enumerate(keys):
+        for role, names in (("model", _MODEL), ("family", _FAMILY), ("compute", _COMPUTE),
+                            ("params", _PARAMS), ("tokens", _TOKENS)):
+            if k in names and role not in roles:
+                roles[role] = i
+                if isinstance(names, dict):
+                    scales[role] = names[k]
+                break
+        else:
+            if not header[i].strip():
+                raise ConvergentError(f"column {i + 1} has no name", where=f"{path}:1:{i + 1}")
+            bench_cols.append(i)
+    if "model" not in roles:
+        raise ConvergentError("no model column (expected a header named 'Model')",
+                              where=f"{path}:1")
+    if len(bench_cols) < 2:
+        raise ConvergentError(f"need at least two benchmark columns, found {len(bench_cols)}",
+                              where=f"{path}:1")
+    models: list[str] = []
+    families: list[str] = []
+    seen: dict[str, int] = {}
+    scores = []
+    compute = []
+    for line, r in rows:
+        if not any(c.strip() for c in r):
+            continue
+        if len(r) != len(header):
+            raise ConvergentError(f"row has {len(r)} cells, the header has {len(header)}",
+                                  where=f"{path}:{line}")
+        name = r[roles["model"]].strip()
+        if not name:
+            raise ConvergentError("empty model name", where=f"{path}:{line}:{roles['model'] + 1}")
+        if name in seen:
+            raise ConvergentError(f"model {name!r} appears twice (lines {seen[name]} and {line})",
+                                  where=f"{path}:{line}:{roles['model'] + 1}")
+        seen[name] = line
+        fam = r[roles["family"]].strip() if "family" in roles else ""
+        models.append(name)
+        families.append(fam or name)
+        scores.append([
+            _number(r[i], f"{path}:{line}:{i + 1}", f"model {name!r}: {header[i].strip()}")
+            for i in bench_cols
+        ])
+        vals = {role: _number(r[roles[role]], f"{path}:{line}:{roles[role] + 1}",
+                              f"model {name!r}: {header[roles[role]].strip()}") * scales[role]
+                for role in ("compute", "params", "tokens") if role in roles}
+        c = vals.get("compute", math.nan)
+        if math.isnan(c):
+            c = 6.0 * vals.get("params", math.nan) * vals.get("tokens", math.nan)
+        compute.append(math.log10(c) if c > 0 else math.nan)
+    if len(models) < 5:
+        raise ConvergentError(f"need at least 5 models, found {len(models)}", where=str(path))
+    x = np.array(scores, dtype=float)
+    names = [header[i].strip() for i in bench_cols]
+    percent = []
+    for j, name in enumerate(names):
+        col = x[:, j]
+        ok = ~np.isnan(col)
+        if ok.sum() < 3:
+            raise ConvergentError(f"column {name!r} has fewer than 3 scores",
+                                  where=f"{path}:1:{bench_cols[j] + 1}")
+        bad = np.flatnonzero(ok & ((col < 0) | (col > 100)))
+        if bad.size:
+            i = int(bad[0])
+            raise ConvergentError(
+                f"model {models[i]!r}: {name} = {col[i]:g} is outside 0-1 and 0-100",
+                where=f"{path}:{_row_line(rows, i)}:{bench_cols[j] + 1}")
+        if np.nanmax(col) > 1.0:
+            x[:, j] = col / 100.0
+            percent.append(name)
+    return ScoreTable(str(path), models, families, names, x, np.array(compute, dtype=float),
+                      percent)
+
+
+def _row_line(rows: list[tuple[int, list[str]]], index: int) -> int:
+    """The file line of the index-th non-blank data row."""
+    nonblank = [line for line, r in rows if any(c.strip() for c in r)]
+    return nonblank[index]
+
+
+@dataclass
+class PCAFit:
+    """Principal components of standardized scores (after imputing missing cells)."""
+
+    center: np.ndarray
+    scale: np.ndarray
+    components: np.ndarray
+    explained: np.ndarray
+    scores: np.ndarray
+    iterations: int
+
+
+def _auto_rank(x: np.ndarray) -> int:
+    """Components with a pairwise-correlation eigenvalue above 1 (Kaiser's rule), at least 1."""
+    import numpy as np
+    import pandas as pd
+
+    corr = pd.DataFrame(x).corr(min_periods=3).to_numpy()
+    if np.isnan(corr).any():
+        return 1
+    return max(1, int(np.sum(np.linalg.eigvalsh(corr) > 1.0)))
+
+
+def pca(x: np.ndarray, rank: int | None = None, max_iter: int = 1000,
+        tol: float = 1e-7) -> PCAFit:
+    """PCA of the standardized columns of x; missing cells imputed by regularized iterative PCA.
+
+    Each iteration refills the missing cells from a rank-r reconstruction whose singular values
+    are shrunk by the noise variance (the mean of the discarded eigenvalues), which keeps weak
+    components from fitting the imputed cells themselves. r defaults to Kaiser's rule.
+    """
+    import numpy as np
+
+    n, m = x.shape
+    miss = np.isnan(x)
+    if (n - miss.sum(axis=0) < 2).any():
+        raise ConvergentError("every benchmark needs at least two scores for PCA")
+    mu0 = np.nanmean(x, axis=0)
+    sd0 = np.nanstd(x, axis=0, ddof=1)
+    sd0 = np.where(sd0 > 0, sd0, 1.0)
+    z = np.where(miss, 0.0, (x - mu0) / sd0)
+    r = max(1, min(_auto_rank(x) if rank is None else rank, m - 1, n - 1))
+    it = 0
+    if miss.any():
+        for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
+            mu = z.mean(axis=0)
+            u, s, vt = np.linalg.svd(z - mu, full_matrices=False)
+            noise = float(np.sum(s[r:] ** 2)) / max(1, (n - 1) * (m - r))
+            shrunk = s[:r] - noise * (n - 1) / np.maximum(s[:r], 1e-12)
+            recon = mu + (u[:, :r] * np.maximum(shrunk, 0.0)) @ vt[:r]
+            delta = float(np.max(np.abs(recon[miss] - z[miss])))
+            z[miss] = recon[miss]
+            if delta < tol:
+                break
+    xc = z * sd0 + mu0
+    center = xc.mean(axis=0)
+    scale = xc.std(axis=0, ddof=1)
+    scale = np.where(scale > 0, scale, 1.0)
+    u, s, vt = np.linalg.svd((xc - center) / scale, full_matrices=False)
+    signs = np.where(vt.sum(axis=1) < 0, -1.0, 1.0)
+    vt = vt * signs[:, None]
+    u = u * signs[None, :]
+    var = s**2
+    return PCAFit(center, scale, vt, var / var.sum(), u * s, it)
+
+
+def project(fit: PCAFit, x: np.ndarray) -> np.ndarray:
+    """PC1 score of each row of x from its observed cells (NaN for a row with none)."""
+    import numpy as np
+
+    z = (x - fit.center) / fit.scale
+    ok = ~np.isnan(z)
+    v = np.where(ok, fit.components[0][None, :], 0.0)
+    num = np.sum(np.where(ok, z, 0.0) * v, axis=1)
+    den = np.sum(v * v, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def pairwise_pc1_share(x: np.ndarray) -> float | None:
+    """PC1 share from the pairwise-complete correlation matrix (no imputation)."""
+    import numpy as np
+    import pandas as pd
+
+    corr = pd.DataFrame(x).corr(min_periods=3).to_numpy()
+    if np.isnan(corr).any():
+        return None
+    eig = np.linalg.eigvalsh(corr)
+    return float(eig[-1] / eig.sum())
+
+
+@dataclass
+class SigmoidFit:
+    """y = floor + (top - floor) / (1 + exp(-slope (x - mid))), fitted by least squares."""
+
+    floor: float
+    top: float
+    slope: float
+    mid: float
+    rmse_pp: float
+    r2: float | None
+    n: int
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predicted fraction at x."""
+        return sigmoid(x, self.floor, self.top, self.slope, self.mid)
+
+
+def sigmoid(x: np.ndarray, floor: float, top: float, slope: float, mid: float) -> np.ndarray:
+    """The four-parameter logistic curve."""
+    import numpy as np
+
+    return floor + (top - floor) / (1.0 + np.exp(np.clip(-slope * (x - mid), -60, 60)))
+
+
+_LOWER = (0.0, 0.0, 0.0, -6.0)
+_UPPER = (1.0, 1.0, 30.0, 6.0)
+
+
+def _lm_batch(u: np.ndarray, y: np.ndarray, w: np.ndarray, p: np.ndarray,
+              iters: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted Levenberg-Marquardt for S problems at once (rows of u, y, w and starts p).
+
+    Steps are projected onto the parameter bounds; a problem whose cost stops falling is
+    left where it is while the others go on.
+    """
+    import numpy as np
+
+    lower, upper = np.array(_LOWER), np.array(_UPPER)
+    eye = np.eye(4)
+
+    def model(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = np.clip(-q[:, 2:3] * (u - q[:, 3:4]), -60, 60)
+        s = 1.0 / (1.0 + np.exp(z))
+        return q[:, 0:1] + (q[:, 1:2] - q[:, 0:1]) * s, s
+
+    pred, s = model(p)
+    cost = np.sum(w * (pred - y) ** 2, axis=1)
+    lam = np.full(p.shape[0], 1e-2)
+    checkpoint = cost.copy()
+    for it in range(1, iters + 1):
+        h = (p[:, 1:2] - p[:, 0:1]) * s * (1 - s)
+        jac = np.stack([1 - s, s, h * (u - p[:, 3:4]), -h * p[:, 2:3]], axis=2)
+        jt = (jac * w[:, :, None]).transpose(0, 2, 1)
+        jtj = jt @ jac
+        jtr = jt @ (pred - y)[:, :, None]
+        damp = lam[:, None, None] * (jtj * eye + 1e-12 * eye)
+        step = np.linalg.solve(jtj + damp, -jtr)[:, :, 0]
+        cand = np.clip(p + step, lower, upper)
+        cpred, cs = model(cand)
+        ccost = np.sum(w * (cpred - y) ** 2, axis=1)
+        better = ccost < cost
+        p = np.where(better[:, None], cand, p)
+        pred = np.where(better[:, None], cpred, pred)
+        s = np.where(better[:, None], cs, s)
+        cost = np.where(better, ccost, cost)
+        lam = np.clip(np.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
+        if it % 10 == 0:
+            if np.all(checkpoint - cost <= 1e-7 * cost + 1e-14):
+                break
+            checkpoint = cost.copy()
+    return p, cost
+
+
+_STARTS = [(mid, slope) for mid in (-1.0, 0.0, 1.0) for slope in (1.0, 3.0)]
+
+
+def fit_sigmoids(x: np.ndarray, y: np.ndarray, min_n: int = 5) -> list[SigmoidFit | None]:
+    """Fit one sigmoid per row of x (B x n) to y (n or B x n), using only finite pairs.
+
+    Each problem's x is standardized before fitting and six starts are refined together;
+    the bounds keep the floor and top in [0, 1] and the curve increasing. A problem with
+    fewer than `min_n` finite pairs gets None.
+    """
+    import numpy as np
+
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    y = np.broadcast_to(np.asarray(y, dtype=float), x.shape)
+    ok = np.isfinite(x) & np.isfinite(y)
+    cnt = ok.sum(axis=1)
+    todo = np.flatnonzero(cnt >= min_n)
+    out: list[SigmoidFit | None] = [None] * x.shape[0]
+    if todo.size == 0:
+        return out
+    xo, yo, wo = x[todo], y[todo], ok[todo].astype(float)
+    nb = wo.sum(axis=1)
+    xm = np.sum(np.where(wo > 0, xo, 0.0), axis=1) / nb
+    xs = np.sqrt(np.sum(np.where(wo > 0, (xo - xm[:, None]) ** 2, 0.0), axis=1) / nb)
+    xs = np.where(xs > 0, xs, 1.0)
+    u = np.where(wo > 0, (xo - xm[:, None]) / xs[:, None], 0.0)
+    yv = np.where(wo > 0, yo, 0.0)
+    lo = np.clip(np.where(wo > 0, yo, np.inf).min(axis=1), 0.0, 1.0)
+    hi = np.clip(np.where(wo > 0, yo, -np.inf).max(axis=1), lo, 1.0)
+    ns = len(_STARTS)
+    starts = np.array([[max(a - 0.01, 0.0), min(b + 0.01, 1.0), slope, mid]
+                       for a, b in zip(lo, hi, strict=True) for mid, slope in _STARTS])
+    params, cost = _lm_batch(np.repeat(u, ns, axis=0), np.repeat(yv, ns, axis=0),
+                             np.repeat(wo, ns, axis=0), starts)
+    cost = cost.reshape(todo.size, ns)
+    params = params.reshape(todo.size, ns, 4)
+    for b, i in enumerate(todo):
+        best = int(np.argmin(cost[b]))
+        f, top, a, mid = (float(v) for v in params[b, best])
+        rss = float(cost[b, best])
+        yy = yo[b][wo[b] > 0]
+        tss = float(np.sum((yy - yy.mean()) ** 2))
+        out[i] = SigmoidFit(floor=f, top=top, slope=a / xs[b], mid=xm[b] + mid * xs[b],
+                            rmse_pp=100.0 * math.sqrt(rss / yy.size),
+                            r2=1.0 - rss / tss if tss > 0 else None, n=int(yy.size))
+    return out
+
+
+def fit_sigmoid(x: np.ndarray, y: np.ndarray, min_n: int = 5) -> SigmoidFit | None:
+    """Fit the sigmoid to the finite (x, y) pairs; None when fewer than `min_n`."""
+    return fit_sigmoids(x, y, min_n)[0]
+
+
+def family_folds(families: list[str]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(family, training rows, held-out rows) for each family; the two never share a row."""
+    import numpy as np
+
+    fam = np.array(families, dtype=object)
+    out = []
+    for f in dict.fromkeys(families):
+        out.append((f, np.flatnonzero(fam != f), np.flatnonzero(fam == f)))
+    return out
+
+
+def _predict(curves: list[SigmoidFit | None], xs: list[np.ndarray]) -> list[np.ndarray]:
+    import numpy as np
+
+    return [np.full(x.shape, np.nan) if c is None else c.predict(x)
+            for c, x in zip(curves, xs, strict=True)]
+
+
+def leave_family_out(table: ScoreTable, rank: int | None = None) -> dict[str, np.ndarray]:
+    """Held-out predictions (n x m) of every score by each method, one family out at a time.
+
+    For the fold of family F and target benchmark j, the PCA (on the benchmarks other than j),
+    the standardization, both sigmoids and the mean are fitted on the rows of the other
+    families only; F's rows enter only as inputs to the fitted curves.
+    """
+    import numpy as np
+
+    x, lc = table.scores, table.log10_compute
+    n, m = x.shape
+    folds = family_folds(table.families)
+    preds = {k: np.full((n, m), np.nan) for k in ("pc1", "compute", "mean")}
+    for j in range(m):
+        others = [c for c in range(m) if c != j]
+        pc_train = np.full((len(folds), n), np.nan)
+        lc_train = np.full((len(folds), n), np.nan)
+        pc_test: list[np.ndarray] = []
+        for f, (_, train, test) in enumerate(folds):
+            lc_train[f, train] = lc[train]
+            y = x[train, j]
+            if np.isfinite(y).any():
+                preds["mean"][test, j] = float(np.nanmean(y))
+            fx = x[np.ix_(train, others)]
+            cols = [c for c, keep in zip(others, (~np.isnan(fx)).sum(axis=0) >= 3, strict=True)
+                    if keep]
+            if not cols or train.size < 5:
+                pc_test.append(np.full(test.size, np.nan))
+                continue
+            fit = pca(x[np.ix_(train, cols)], rank=rank)
+            pc_train[f, train] = project(fit, x[np.ix_(train, cols)])
+            pc_test.append(project(fit, x[np.ix_(test, cols)]))
+        got_pc = _predict(fit_sigmoids(pc_train, x[:, j]), pc_test)
+        got_lc = _predict(fit_sigmoids(lc_train, x[:, j]), [lc[test] for _, _, test in folds])
+        for f, (_, _, test) in enumerate(folds):
+            preds["pc1"][test, j] = got_pc[f]
+            preds["compute"][test, j] = got_lc[f]
+    return preds
+
+
+@dataclass
+class ObserveResult:
+    """Everything `capability observe` reports about one table."""
+
+    path: str
+    n_models: int
+    n_families: int
+    benchmarks: list[str]
+    missing: dict[str, int]
+    percent_columns: list[str]
+    explained: list[float]
+    pc1_share: float
+    pc1_share_pairwise: float | None
+    loadings: dict[str, float]
+    imputation_iterations: int
+    pc1_vs_log_compute: dict[str, Any] | None
+    fits: list[dict[str, Any]]
+    loo: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain nested data for JSON."""
+        return asdict(self)
+
+
+def _mae(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float | None:
+    import numpy as np
+
+    if not mask.any():
+        return None
+    return float(100.0 * np.mean(np.abs(pred[mask] - truth[mask])))
+
+
+def _loo_rows(table: ScoreTable, preds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    import numpy as np
+
+    truth = table.scores
+    rows = []
+    names = [*table.benchmarks, "all"]
+    for j, name in enumerate(names):
+        sl = slice(None) if name == "all" else slice(j, j + 1)
+        t = truth[:, sl]
+        p = {k: v[:, sl] for k, v in preds.items()}
+        has = ~np.isnan(t)
+        common = has & ~np.isnan(p["pc1"]) & ~np.isnan(p["compute"]) & ~np.isnan(p["mean"])
+        with_pc1 = has & ~np.isnan(p["pc1"])
+        mae_pc1 = _mae(p["pc1"], t, common)
+        mae_mean = _mae(p["mean"], t, common)
+        mae_comp = _mae(p["compute"], t, common)
+        rows.append({
+            "benchmark": name, "n": int(common.sum()),
+            "mae_pc1_pp": mae_pc1, "mae_compute_pp": mae_comp, "mae_mean_pp": mae_mean,
+            "ratio_pc1_to_compute": (mae_pc1 / mae_comp if mae_pc1 is not None and mae_comp
+                                     else None),
+            "n_pc1_all": int(with_pc1.sum()), "mae_pc1_all_pp": _mae(p["pc1"], t, with_pc1),
+        })
+    return rows
+
+
+def observe(path: str | Path, rank: int | None = None, loo: bool = True) -> ObserveResult:
+    """Read a score table and run PCA, the sigmoid fits and leave-one-family-out prediction."""
+    import numpy as np
+
+    table = read_table(path)
+    x, lc = table.scores, table.log10_compute
+    fit = pca(x, rank=rank)
+    pc1 = fit.scores[:, 0]
+    loadings = dict(zip(table.benchmarks, (float(v) for v in fit.components[0]), strict=True))
+    ok = np.isfinite(lc)
+    lin = None
+    if ok.sum() >= 3 and np.ptp(lc[ok]) > 0:
+        slope, icpt = np.polyfit(lc[ok], pc1[ok], 1)
+        resid = pc1[ok] - (slope * lc[ok] + icpt)
+        tss = float(np.sum((pc1[ok] - pc1[ok].mean()) ** 2))
+        lin = {"slope": float(slope), "intercept": float(icpt), "n": int(ok.sum()),
+               "r2": 1.0 - float(np.sum(resid**2)) / tss if tss > 0 else None}
+    fits = []
+    for j, name in enumerate(table.benchmarks):
+        a = fit_sigmoid(pc1, x[:, j])
+        b = fit_sigmoid(lc, x[:, j])
+        fits.append({"benchmark": name, "n": int(np.isfinite(x[:, j]).sum()),
+                     "loading": loadings[name],
+                     "vs_pc1": asdict(a) if a else None,
+                     "vs_log_compute": asdict(b) if b else None})
+    loo_rows = _loo_rows(table, leave_family_out(table, rank)) if loo else []
+    return ObserveResult(
+        path=table.path, n_models=len(table.models), n_families=len(set(table.families)),
+        benchmarks=table.benchmarks,
+        missing={b: int(np.isnan(x[:, j]).sum()) for j, b in enumerate(table.benchmarks)},
+        percent_columns=table.percent_columns,
+        explained=[float(v) for v in fit.explained], pc1_share=float(fit.explained[0]),
+        pc1_share_pairwise=pairwise_pc1_share(x), loadings=loadings,
+        imputation_iterations=fit.iterations, pc1_vs_log_compute=lin, fits=fits, loo=loo_rows)

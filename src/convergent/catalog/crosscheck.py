@@ -1,0 +1,289 @@
+"""Cross-check catalog entities against Epoch AI's Notable Models table: dates and parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from convergent.errors import ConvergentError
+from convergent.registry import norm_key
+
+DATE_TOLERANCE_DAYS = 31
+PARAMS_TOLERANCE = 0.10
+
+# Organisation spellings that name the same lab (or its direct predecessor) in either table.
+_ORG_GROUPS: dict[str, str] = {
+    "deepmind": "google", "googledeepmind": "google", "googlebrain": "google",
+    "googleresearch": "google", "google": "google",
+    "meta": "meta", "metaai": "meta", "facebook": "meta", "facebookai": "meta",
+    "facebookairesearch": "meta", "fair": "meta",
+    "microsoftresearch": "microsoft", "microsoft": "microsoft",
+    "alibabacloud": "alibaba", "alibaba": "alibaba", "alibabagroup": "alibaba",
+    "beijingacademyofartificialintelligence": "baai", "baai": "baai",
+    "shanghaiailab": "shanghaiailaboratory", "shanghaiailaboratory": "shanghaiailaboratory",
+    "allenai": "ai2", "alleninstituteforai": "ai2", "ai2": "ai2",
+    "zhipu": "zhipuai", "zhipuai": "zhipuai", "zai": "zhipuai",
+    "ai21": "ai21labs", "ai21labs": "ai21labs",
+    "tii": "technologyinnovationinstitute",
+    "technologyinnovationinstitute": "technologyinnovationinstitute",
+    "baichuan": "baichuanintelligence", "baichuanintelligence": "baichuanintelligence",
+    "nvidia": "nvidia", "openai": "openai", "anthropic": "anthropic",
+}
+_ORG_STOP = {"ai", "inc", "ltd", "labs", "lab", "research", "the", "of", "and", "co",
+             "corporation", "university", "institute", "group", "technology", "technologies"}
+
+
+@dataclass
+class CatalogRow:
+    """One catalog entity as needed for matching, with its file and entry name."""
+
+    file: str
+    name: str
+    aliases: list[str]
+    organization: str
+    date: dt.date
+    params_total: float | None
+    papers: set[str] = field(default_factory=set)
+
+
+@dataclass
+class EpochRow:
+    """One Epoch row: model name, organisation, publication date, parameters."""
+
+    row: int
+    model: str
+    organization: str
+    date: dt.date | None
+    params: float | None
+    papers: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Match:
+    """A catalog entity paired with an Epoch row, and how far their facts differ."""
+
+    file: str
+    name: str
+    epoch_model: str
+    epoch_row: int
+    organization: str
+    epoch_organization: str
+    date: str
+    epoch_date: str | None
+    date_diff_days: int | None
+    date_ok: bool | None
+    params_total: float | None
+    epoch_params: float | None
+    params_rel_diff: float | None
+    params_ok: bool | None
+
+
+@dataclass
+class CrosscheckReport:
+    """Totals, agreement rates and every match; `mismatches` lists the disagreeing ones."""
+
+    epoch_rows: int
+    catalog_entities: int
+    matches: list[Match] = field(default_factory=list)
+
+    @property
+    def mismatches(self) -> list[Match]:
+        """Matches whose date or parameter count disagrees beyond tolerance."""
+        return [m for m in self.matches if m.date_ok is False or m.params_ok is False]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and percentages of agreement (over matches where both values exist)."""
+        dates = [m.date_ok for m in self.matches if m.date_ok is not None]
+        params = [m.params_ok for m in self.matches if m.params_ok is not None]
+        return {
+            "epoch_rows": self.epoch_rows,
+            "catalog_entities": self.catalog_entities,
+            "matches": len(self.matches),
+            "date_compared": len(dates),
+            "date_within": sum(dates),
+            "date_within_pct": 100.0 * sum(dates) / len(dates) if dates else None,
+            "params_compared": len(params),
+            "params_within": sum(params),
+            "params_within_pct": 100.0 * sum(params) / len(params) if params else None,
+            "date_tolerance_days": DATE_TOLERANCE_DAYS,
+            "params_tolerance_pct": 100.0 * PARAMS_TOLERANCE,
+            "mismatches": len(self.mismatches),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {"summary": self.summary(),
+                "mismatches": [asdict(m) for m in self.mismatches],
+                "matches": [asdict(m) for m in self.matches]}
+
+
+def name_keys(label: str) -> set[str]:
+    """Keys a model name is matched by: normalised whole, without brackets, and before them."""
+    label = label.strip()
+    keys = {norm_key(label), norm_key(re.sub(r"[()\[\]]", " ", label))}
+    base = re.split(r"[(\[]", label, maxsplit=1)[0]
+    if base.strip():
+        keys.add(norm_key(base))
+    if "/" in label:
+        keys.add(norm_key(label.rsplit("/", 1)[1]))
+    return {k for k in keys if k}
+
+
+def _org_tokens(org: str) -> set[str]:
+    """Canonical tokens of an organisation string (several organisations may be listed)."""
+    out: set[str] = set()
+    for part in re.split(r"[,;&]| and ", org):
+        part = re.sub(r"\(.*?\)", " ", part).strip()
+        if not part:
+            continue
+        key = norm_key(part)
+        if key in _ORG_GROUPS:
+            out.add(_ORG_GROUPS[key])
+            continue
+        words = [w for w in re.findall(r"[a-z0-9]+", part.lower()) if w not in _ORG_STOP]
+        out.update(_ORG_GROUPS.get(w, w) for w in words)
+    return out
+
+
+def org_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of canonical organisation tokens (0 = nothing shared)."""
+    ta, tb = _org_tokens(a), _org_tokens(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+_ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})")
+
+
+def arxiv_ids(text: str) -> set[str]:
+    """arXiv identifiers (without version) of every arXiv URL in a text."""
+    return set(_ARXIV.findall(text or ""))
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if out == out and out > 0 else None
+
+
+def read_epoch(path: Path) -> list[EpochRow]:
+    """Read Epoch's Notable Models CSV (quoted cells may span lines)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ConvergentError(f"cannot read Epoch CSV: {exc}".splitlines()[0],
+                              where=str(path)) from None
+    need = {"Model", "Organization", "Publication date", "Parameters"}
+    if not need <= set(df.columns):
+        raise ConvergentError(f"not an Epoch Notable Models CSV: lacks columns "
+                              f"{sorted(need - set(df.columns))}", where=str(path))
+    rows = []
+    for i, rec in enumerate(df.to_dict("records")):
+        model = str(rec["Model"]).strip()
+        if not model:
+            continue
+        rows.append(EpochRow(row=i + 2, model=model, organization=str(rec["Organization"]),
+                             date=_as_date(rec["Publication date"]),
+                             params=_as_float(rec["Parameters"]),
+                             papers=arxiv_ids(str(rec.get("Link", "")))))
+    return rows
+
+
+def read_catalog(paths: list[Path] | None = None) -> list[CatalogRow]:
+    """Entities of catalog files with the file each comes from (built-in files by default)."""
+    from convergent.catalog.load import builtin_files
+
+    out = []
+    for path in paths if paths is not None else builtin_files():
+        raw = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        for ent in raw.get("entities") or []:
+            if not isinstance(ent, dict) or "name" not in ent:
+                continue
+            date = _as_date(ent.get("date"))
+            if date is None:
+                continue
+            out.append(CatalogRow(
+                file=Path(path).name, name=str(ent["name"]),
+                aliases=[str(a) for a in ent.get("aliases") or []],
+                organization=str(ent.get("organization", "")), date=date,
+                params_total=_as_float(ent.get("params_total")),
+                papers=arxiv_ids(yaml.safe_dump(ent.get("sources") or [])
+                                 + yaml.safe_dump(ent.get("choices") or {}))))
+    return out
+
+
+def _pick(cat: CatalogRow, candidates: list[EpochRow]) -> EpochRow | None:
+    """Best Epoch row for one entity: organisation must overlap; closer date breaks ties.
+
+    A row whose paper (arXiv id) differs from every paper the entity cites describes another
+    variant of the model (a v2 under the same name, say) and is not a match.
+    """
+    scored = []
+    for ep in candidates:
+        sim = org_similarity(cat.organization, ep.organization)
+        if sim <= 0 or (cat.papers and ep.papers and not cat.papers & ep.papers):
+            continue
+        gap = abs((ep.date - cat.date).days) if ep.date else 10**6
+        scored.append((-sim, gap, ep.row, ep))
+    return min(scored, key=lambda t: t[:3])[3] if scored else None
+
+
+def crosscheck(epoch_path: Path, catalog_paths: list[Path] | None = None) -> CrosscheckReport:
+    """Match catalog entities to Epoch rows and compare release dates and total parameters."""
+    epoch = read_epoch(Path(epoch_path))
+    catalog = read_catalog(catalog_paths)
+    exact: dict[str, list[EpochRow]] = {}
+    loose: dict[str, list[EpochRow]] = {}
+    for ep in epoch:
+        exact.setdefault(norm_key(ep.model), []).append(ep)
+        for key in name_keys(ep.model):
+            loose.setdefault(key, []).append(ep)
+    report = CrosscheckReport(epoch_rows=len(epoch), catalog_entities=len(catalog))
+    for cat in catalog:
+        labels = [cat.name, *cat.aliases]
+        cands = {ep.row: ep for lab in labels for ep in exact.get(norm_key(lab), [])}
+        ep = _pick(cat, list(cands.values()))
+        if ep is None:
+            cands = {ep.row: ep for lab in labels for k in name_keys(lab)
+                     for ep in loose.get(k, [])}
+            ep = _pick(cat, list(cands.values()))
+        if ep is None:
+            continue
+        report.matches.append(_compare(cat, ep))
+    return report
+
+
+def _compare(cat: CatalogRow, ep: EpochRow) -> Match:
+    diff = (cat.date - ep.date).days if ep.date else None
+    rel = None
+    if cat.params_total is not None and ep.params is not None:
+        rel = (cat.params_total - ep.params) / ep.params
+    return Match(
+        file=cat.file, name=cat.name, epoch_model=ep.model, epoch_row=ep.row,
+        organization=cat.organization, epoch_organization=ep.organization,
+        date=cat.date.isoformat(), epoch_date=ep.date.isoformat() if ep.date else None,
+        date_diff_days=diff,
+        date_ok=None if diff is None else abs(diff) <= DATE_TOLERANCE_DAYS,
+        params_total=cat.params_total, epoch_params=ep.params, params_rel_diff=rel,
+        params_ok=None if rel is None else abs(rel) <= PARAMS_TOLERANCE + 1e-9)

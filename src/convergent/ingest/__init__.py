@@ -1,0 +1,62 @@
+"""Import users' evidence (Epoch AI, Hugging Face configs, benchmark tables, training runs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from convergent.errors import ConvergentError
+from convergent.ingest.common import IngestReport, open_input, source_row
+
+if TYPE_CHECKING:
+    from convergent.store import Store
+
+SOURCES = {
+    "epoch": "Epoch AI model database CSV (Notable, Large-scale or All models)",
+    "hf-config": "Hugging Face config.json files (a file, a folder, or a base URL with --model)",
+    "benchmarks": "benchmark table: model, family, size, tokens, FLOPs, one column per benchmark",
+    "runs": "training runs for scaling laws: N, D and/or C, loss, optional group columns",
+}
+
+__all__ = ["SOURCES", "IngestReport", "ingest"]
+
+
+def ingest(
+    store: Store,
+    source: str,
+    path_or_url: str | Path,
+    skip_bad_rows: bool = False,
+    *,
+    snapshot: dt.date | None = None,
+    models: list[str] | None = None,
+) -> IngestReport:
+    """Load one file, folder or URL of `source` into the store atomically and idempotently."""
+    key = source.strip().lower().replace("_", "-")
+    if key not in SOURCES:
+        raise ConvergentError(f"unknown source {source!r}; sources: {', '.join(SOURCES)}")
+    if key == "hf-config":
+        from convergent.ingest.hf_config import ingest_hf_config
+
+        return ingest_hf_config(store, str(path_or_url), skip_bad_rows, snapshot=snapshot,
+                                models=models or [])
+    inp = open_input(path_or_url, snapshot)
+    try:
+        if key == "epoch":
+            from convergent.ingest.epoch import ORIGIN, ingest_epoch
+
+            src = source_row(inp, "epoch-csv", ORIGIN)
+            report = IngestReport(key, inp.url, ORIGIN, src["source_id"],
+                                  inp.snapshot.isoformat())
+            ingest_epoch(store, inp, src, skip_bad_rows, report)
+        elif key == "benchmarks":
+            from convergent.ingest.benchmarks import ingest_benchmarks
+
+            report = ingest_benchmarks(store, inp, skip_bad_rows)
+        else:
+            from convergent.ingest.runs import ingest_runs
+
+            report = ingest_runs(store, inp, skip_bad_rows)
+    finally:
+        inp.cleanup()
+    return report
