@@ -185,14 +185,15 @@ def test_open_weights_share_with_wilson_interval() -> None:
 
 
 def test_hardware_vendor_entropy() -> None:
-    # NVIDIA 1 + 1 + 0.5, TPU 1 + 0.5, AMD 1 (e3 trains on two vendors): shares .5, .3, .2
+    # NVIDIA 1 + 1 + 0.5, TPU 1 + 0.5, AMD 1 (e3 trains on two vendors, and writers split
+    # its unit of weight evenly): shares .5, .3, .2
     # H = .5·1 + .3·log2(1/.3) + .2·log2(5) = 1.485475 bits
     rows = [{"date": dt.date(2023, 6, 1)} for _ in range(5)]
     d = dt.date(2023, 6, 1)
     ad = [("e0", "accelerator_vendor", "NVIDIA", 1.0, d), ("e1", "accelerator_vendor", "NVIDIA",
           1.0, d), ("e2", "accelerator_vendor", "Google TPU", 1.0, d),
-          ("e3", "accelerator_vendor", "NVIDIA", 1.0, d),
-          ("e3", "accelerator_vendor", "Google TPU", 1.0, d),
+          ("e3", "accelerator_vendor", "NVIDIA", 0.5, d),
+          ("e3", "accelerator_vendor", "Google TPU", 0.5, d),
           ("e4", "accelerator_vendor", "AMD", 1.0, d),
           ("e4", "precision", "BF16", 1.0, d)]
     got = by_id(drivers(make_store(rows, adoptions=ad), AS_OF, load_config()))

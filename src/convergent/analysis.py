@@ -41,5 +41,44 @@ def classification_matrix(
     if areas:
         areas = [get_area(a).area_id for a in areas]
     store = open_store(db)
+    when = as_of or evidence_as_of(store)
     clf = Classifier(store, cfg, areas)
-    return [r.to_dict() for r in clf.classify(as_of or evidence_as_of(store), window_days)]
+    rows = [r.to_dict() for r in clf.classify(when, window_days)]
+    return rows + capability_rows(store, when, cfg, areas)
+
+
+def capability_rows(store: Store, as_of: dt.date, cfg: dict[str, Any],
+                    areas: list[str] | None = None) -> list[dict[str, Any]]:
+    """Benchmark areas as matrix rows: level from the spread of the top-k models."""
+    from convergent.capability import capability_levels
+    from convergent.registry import registry
+
+    reg = registry()
+    out = []
+    for r in capability_levels(store, as_of, cfg):
+        if areas and r["area"] not in areas:
+            continue
+        area = reg.areas[r["area"]]
+        row = dict(r)
+        row.update(name_en=area.en, name_zh=area.zh, kind="capability")
+        row["criterion"], row["criterion_zh"] = _capability_criterion(r, cfg)
+        row.setdefault("challenger", r.get("kth_model"))
+        row.setdefault("challenger_trend_pp", None)
+        out.append(row)
+    return out
+
+
+def _capability_criterion(r: dict[str, Any], cfg: dict[str, Any]) -> tuple[str, str]:
+    k = r.get("k")
+    if r["level"] == "insufficient":
+        return (f"{r['n']} models scored < k = {k}", f"已评测模型 {r['n']} 个 < k = {k}")
+    sat_en = "; saturated near the ceiling" if r.get("saturated") else ""
+    sat_zh = "；已接近满分（饱和）" if r.get("saturated") else ""
+    if r.get("spread_pct") is not None:
+        pts, pct = r["spread_pts"], r["spread_pct"]
+        return (f"top-{k} spread {pts:.1f} pts ({pct:.1f}% of top){sat_en}",
+                f"前 {k} 名差距 {pts:.1f} 分（最高分的 {pct:.1f}%）{sat_zh}")
+    edge = r.get("edge_pp")
+    edge_txt = "—" if edge is None else f"{edge:.1f}"
+    return (f"top vs {k}-th win-rate edge {edge_txt} pp ({r['spread_pts']:.0f} Elo){sat_en}",
+            f"第 1 名对第 {k} 名胜率优势 {edge_txt} 个百分点（{r['spread_pts']:.0f} Elo）{sat_zh}")

@@ -64,7 +64,7 @@ def parse_date(text: str | dt.date | None) -> dt.date:
             month = int(q.group(2)) * 3
             return _month_end(int(q.group(1)), month)
         ym = re.fullmatch(r"(\d{4})-(\d{1,2})", s)
-        if ym:
+        if ym and 1 <= int(ym.group(2)) <= 12:
             return _month_end(int(ym.group(1)), int(ym.group(2)))
         return dt.date.fromisoformat(s)
     except ValueError:

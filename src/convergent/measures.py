@@ -42,19 +42,18 @@ def from_day(n: int) -> dt.date:
 
 
 def known_units(store: Store, areas: list[str] | None = None) -> Table:
-    """Known adoptions with weights normalised to 1 per (entity, area, date).
+    """Known adoptions with their weights (column `w`).
 
-    Two sources stating the same fact about one entity count once; an entity split over
-    two options (two accelerator vendors) counts half to each.
+    Writers keep one unit of weight per (entity, area, date): the catalog splits a
+    multi-valued choice evenly, and ingest adds a fact only where no known option is
+    recorded, so no entity counts twice and no per-entity regrouping is needed here.
     """
     a = store.table("adoptions")
     if areas is not None:
         a = a.filter(a.area_id.isin(areas))
     known = a.filter(a.option != UNKNOWN)
-    tot = known.group_by(["entity_id", "area_id", "date"]).agg(total=known.weight.sum())
-    joined = known.join(tot, ["entity_id", "area_id", "date"])
-    return joined.mutate(w=joined.weight / joined.total).select(
-        "entity_id", "area_id", "option", "date", "w", "source_id")
+    return known.select("entity_id", "area_id", "option", "date", w=known.weight,
+                        source_id=known.source_id)
 
 
 def unknown_units(store: Store, areas: list[str] | None = None) -> Table:
@@ -63,8 +62,11 @@ def unknown_units(store: Store, areas: list[str] | None = None) -> Table:
     if areas is not None:
         a = a.filter(a.area_id.isin(areas))
     unk = a.filter(a.option == UNKNOWN).select("entity_id", "area_id", "date").distinct()
-    known = a.filter(a.option != UNKNOWN).select("entity_id", "area_id").distinct()
-    return unk.anti_join(known, ["entity_id", "area_id"])
+    known = a.filter(a.option != UNKNOWN)
+    # known rows of entities that also have an unknown row: small, so the anti-join is cheap
+    stated = known.semi_join(unk, ["entity_id", "area_id"]).select(
+        "entity_id", "area_id").distinct()
+    return unk.anti_join(stated, ["entity_id", "area_id"])
 
 
 @dataclass

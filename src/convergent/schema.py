@@ -72,6 +72,13 @@ TABLES: dict[str, dict[str, str]] = {
         "source_id": "string",
         "origin": "string",
     },
+    "entity_facts": {
+        "entity_id": "string",
+        "field": "string",
+        "value": "float64",
+        "source_id": "string",
+        "origin": "string",
+    },
     "runs": {
         "run_id": "string",
         "group_name": "string",

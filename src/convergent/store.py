@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ibis.expr.types import Table
 
 _DUCK_TYPES = {"string": "VARCHAR", "date": "DATE", "float64": "DOUBLE", "boolean": "BOOLEAN"}
+# Entity columns that `entity_facts` may fill where the entity itself records nothing.
+FACT_FIELDS = ("params_total", "params_active", "training_compute_flop", "training_cost_usd",
+               "dataset_tokens")
 
 
 class Store:
@@ -89,6 +92,21 @@ class Store:
                     continue
                 self.append(name, df)
 
+    def apply_facts(self) -> None:
+        """Fill unknown numeric entity columns from `entity_facts`; stored values always win.
+
+        The catalog is reloaded on every open, so facts other sources add to its entities live
+        in their own table and are applied again after each reload and each ingest. Of several
+        facts for one entity and field, the first by origin and source is used.
+        """
+        for col in FACT_FIELDS:
+            self.con.con.execute(f"""
+                UPDATE entities SET "{col}" = f.value
+                FROM (SELECT entity_id, first(value ORDER BY origin, source_id, value) AS value
+                      FROM entity_facts WHERE field = ? AND value IS NOT NULL
+                      GROUP BY entity_id) f
+                WHERE entities.entity_id = f.entity_id AND entities."{col}" IS NULL""", [col])
+
     def count(self, name: str) -> int:
         """Number of rows in table `name`."""
         return int(self.table(name).count().execute())
@@ -118,4 +136,6 @@ def open_store(db: str | Path | None = None, *, builtin: bool = True) -> Store:
         from convergent.catalog.load import load_catalog
 
         store.replace_origin("catalog", load_catalog().frames())
+    with store.transaction():
+        store.apply_facts()
     return store

@@ -6,6 +6,14 @@ from pathlib import Path
 from typing import Any
 
 
+def capability_levels(store: Any, as_of: Any, cfg: dict[str, Any] | None = None
+                      ) -> list[dict[str, Any]]:
+    """Rows of the classification matrix for the benchmark (capability) areas."""
+    from convergent.capability.spreads import capability_levels as _levels
+
+    return _levels(store, as_of, cfg)
+
+
 def default_config(path: str | Path | None = None) -> dict[str, Any]:
     """The settings: packaged defaults, overlaid by the YAML file at `path` when given."""
     from convergent.config import load_config

@@ -541,6 +541,7 @@ def capability_levels(store: Store, as_of: dt.date | str | None,
     for p, _ in _evaluate_many(store, [_as_date(as_of, store)], benches, st):
         row = p.row(flat=False)
         row["leader_share"] = None
+        row["layer"] = "capability"
         rows.append(row)
     return rows
 

@@ -6,7 +6,17 @@ import sys
 
 import typer
 
-from convergent.cli import capability, catalog, core, forecast, ingest, layers, report, scaling
+from convergent.cli import (
+    capability,
+    catalog,
+    core,
+    forecast,
+    ingest,
+    layers,
+    predictions,
+    report,
+    scaling,
+)
 
 app = typer.Typer(
     help="Measure, classify and forecast how AI technologies converge; fit scaling laws.",
@@ -17,6 +27,7 @@ app = typer.Typer(
 core.register(app)
 layers.register(app)
 report.register(app)
+predictions.register(app)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(forecast.app, name="forecast")

@@ -63,7 +63,7 @@ def classify(
             "leader": (f"{r['leader']} {r['leader_share']:.0%}" if r.get("leader_share")
                        is not None else r.get("leader")),
             "degree": None if r["degree"] is None else f"{r['degree']:.0f}%",
-            "stars": "★" * r["stars"] + "☆" * (5 - r["stars"]),
+            "stars": "★" * r["stars"] + "☆" * (5 - r["stars"]) if r.get("stars") else None,
             "controversy": (f"{chal} ({trend:+.1f} pp/yr)" if chal and trend is not None
                             else chal),
             "n": r["n"],

@@ -534,7 +534,7 @@ def replace_entities(store: Store, origin: str, own_ids: list[str], foreign_ids:
                     "(SELECT entity_id FROM _own)", [origin])
         for t in ("aliases", "segments"):
             raw.execute(f"DELETE FROM {t} WHERE entity_id IN (SELECT entity_id FROM _own)")
-        for t in ("adoptions", "scores"):
+        for t in ("adoptions", "scores", "entity_facts"):
             raw.execute(f"DELETE FROM {t} WHERE origin = ? AND entity_id IN "
                         "(SELECT entity_id FROM _ids)", [origin])
     finally:
@@ -685,6 +685,7 @@ def write_records(store: Store, origin: str, src: dict[str, Any], records: list[
         upsert_source(store, src)
         replace_entities(store, origin, own_changed, foreign_changed,
                          {t: frame(t, lst) for t, lst in out.items()})
+        store.apply_facts()
 
 
 def _stored_by_entity(store: Store, origin: str) -> dict[str, dict[str, set[tuple[Any, ...]]]]:

@@ -163,7 +163,7 @@ def _columns(header: list[str]) -> dict[str, str | None]:
 
 def _col(cols: dict[str, str | None], key: str) -> str:
     c = cols[key]
-    return qi(c) if c else "NULL::VARCHAR"
+    return "r." + qi(c) if c else "NULL::VARCHAR"
 
 
 def _number_sql(expr: str) -> tuple[str, str]:
@@ -188,7 +188,7 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, An
 def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None], name: str,
            problems: Problems) -> None:
     """Type every column into temp table _ep_t and record each bad cell with row and column."""
-    nums = {k: _number_sql(f"r.{_col(cols, k)}") for k in NUMERIC}
+    nums = {k: _number_sql(_col(cols, k)) for k in NUMERIC}
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ep_t AS SELECT
           r._row AS row, trim(r."Model") AS name, trim(r."Organization") AS org,
@@ -196,12 +196,12 @@ def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None], name: st
           CASE WHEN regexp_full_match(trim(r."Publication date"), '\\d{{4}}-\\d{{2}}-\\d{{2}}')
                THEN TRY_CAST(trim(r."Publication date") AS DATE) END AS date,
           r."Domain" AS domain,
-          {", ".join(f"{v} AS {k}, {b} AS {k}_bad, r.{_col(cols, k)} AS {k}_raw"
+          {", ".join(f"{v} AS {k}, {b} AS {k}_bad, {_col(cols, k)} AS {k}_raw"
                      for k, (v, b) in nums.items())},
-          r.{_col(cols, "notes")} AS notes, r.{_col(cols, "hardware")} AS hardware,
-          trim(r.{_col(cols, "precision")}) AS precision_raw,
-          trim(r.{_col(cols, "access")}) AS access, r.{_col(cols, "country")} AS country_raw,
-          lower(trim(coalesce(r.{_col(cols, "frontier")}, ''))) AS frontier_raw,
+          {_col(cols, "notes")} AS notes, {_col(cols, "hardware")} AS hardware,
+          trim({_col(cols, "precision")}) AS precision_raw,
+          trim({_col(cols, "access")}) AS access, {_col(cols, "country")} AS country_raw,
+          lower(trim(coalesce({_col(cols, "frontier")}, ''))) AS frontier_raw,
           md5(concat_ws(chr(31), {", ".join(
               f"coalesce({qi(c)}, chr(0))" for c in _raw_columns(con))})) AS row_hash
         FROM _ep_raw r""")
@@ -404,7 +404,7 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
     report.added += counts.get("added", 0)
     report.updated += counts.get("updated", 0)
     report.unchanged += counts.get("unchanged", 0)
-    foreign_frame, foreign_ids, stale = _matched_rows(con, store, ex, matched, sid, report)
+    frames, foreign_ids, stale = _matched_rows(con, store, ex, matched, sid, report)
     con.unregister("_match_df")
     with store.transaction():
         upsert_source(store, src)
@@ -412,25 +412,81 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
         if foreign_ids or stale:
             from convergent.ingest.common import replace_entities
 
-            replace_entities(store, ORIGIN, stale, foreign_ids, {"adoptions": foreign_frame})
+            replace_entities(store, ORIGIN, stale, foreign_ids, frames)
+        store.apply_facts()
     con.unregister("_ep_raw")
     for t in ("_ep_t", "_ep_v", "_ep", "_ep_own", "_ep_state", "_areas", "_m_domain",
               "_m_access", "_m_prec", "_m_country", "_m_notes", "_m_hw", "_m_org"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
+def _base_values(con: duckdb.DuckDBPyConnection,
+                 eids: list[str]) -> dict[str, dict[str, float | None]]:
+    """Numeric fields of existing entities as their own origin states them.
+
+    A value equal to the fact this origin stored for that field is a fill from an earlier
+    ingest of Epoch data, so it counts as unknown: re-ingesting then writes the same facts.
+    """
+    import pandas as pd
+
+    from convergent.store import FACT_FIELDS
+
+    con.register("_base_ids", pd.DataFrame({"eid": eids}, dtype="object"))
+    sel = ", ".join(qi(f) for f in FACT_FIELDS)
+    try:
+        rows = con.execute(f"SELECT entity_id, {sel} FROM entities WHERE entity_id IN "
+                           "(SELECT eid FROM _base_ids) AND origin IS DISTINCT FROM ?",
+                           [ORIGIN]).fetchall()
+        mine = {(e, f): v for e, f, v in con.execute(
+            "SELECT entity_id, field, value FROM entity_facts WHERE origin = ? AND entity_id IN "
+            "(SELECT eid FROM _base_ids)", [ORIGIN]).fetchall()}
+    finally:
+        con.unregister("_base_ids")
+    out: dict[str, dict[str, float | None]] = {}
+    for eid, *values in rows:
+        out[eid] = {f: None if v is not None and mine.get((eid, f)) == v else v
+                    for f, v in zip(FACT_FIELDS, values, strict=True)}
+    return out
+
+
+def _fact_rows(rec: dict[str, Any], base: dict[str, float | None], eid: str,
+               sid: str) -> list[dict[str, Any]]:
+    """One `entity_facts` row per numeric field the entity leaves unknown and Epoch states."""
+    import math
+
+    theirs = {"params_total": rec["params"], "params_active": rec["active"],
+              "training_compute_flop": rec["compute"], "training_cost_usd": rec["cost"],
+              "dataset_tokens": rec["dataset"]}
+    fill = {f: float(v) for f, v in theirs.items()
+            if base.get(f) is None and v is not None and math.isfinite(v)}
+    total = base.get("params_total") or fill.get("params_total")
+    active = base.get("params_active") or fill.get("params_active")
+    if total is not None and active is not None and active > total:
+        fill.pop("params_active", None)
+        fill.pop("params_total", None)
+    return [{"entity_id": eid, "field": f, "value": v, "source_id": sid, "origin": ORIGIN}
+            for f, v in fill.items()]
+
+
 def _matched_rows(con: duckdb.DuckDBPyConnection, store: Store, ex: Existing,
                   matched: dict[int, str], sid: str,
-                  report: IngestReport) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Facts for entities that already exist: added only where unknown, conflicts reported."""
+                  report: IngestReport) -> tuple[dict[str, pd.DataFrame], list[str], list[str]]:
+    """Facts for entities that already exist: added only where unknown, conflicts reported.
+
+    Returns the adoption and entity-fact frames to write, the entities whose Epoch rows
+    change, and Epoch-owned entities that now resolve to an existing one.
+    """
     if not matched:
-        return frame("adoptions", []), [], []
+        return {"adoptions": frame("adoptions", []),
+                "entity_facts": frame("entity_facts", [])}, [], []
+    base = _base_values(con, sorted(set(matched.values())))
     cur = con.execute("SELECT e.*, m.match FROM _ep e JOIN _match_df m USING (row) "
                       "ORDER BY e.row")
     names = [d[0] for d in cur.description]
     records = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     hw = dict(con.execute("SELECT hw, vendor FROM _m_hw").fetchall())
     out: list[dict[str, Any]] = []
+    out_facts: list[dict[str, Any]] = []
     changed: list[str] = []
     stale: list[str] = []
     for rec in records:
@@ -459,15 +515,21 @@ def _matched_rows(con: duckdb.DuckDBPyConnection, store: Store, ex: Existing,
             mine.extend({"entity_id": eid, "area_id": area, "option": o,
                          "weight": 1.0 / len(options), "date": date, "source_id": sid,
                          "origin": ORIGIN} for o in options)
-        _field_conflicts(rec, info, eid, report)
-        new = frame("adoptions", mine)
-        if as_row_set(new, "adoptions") == stored_rows(store, "adoptions", ORIGIN, eid):
+        own = base.get(eid, {})
+        _field_conflicts(rec, {**info, **own}, eid, report)
+        facts_rows = _fact_rows(rec, own, eid, sid)
+        had = {t: stored_rows(store, t, ORIGIN, eid) for t in ("adoptions", "entity_facts")}
+        if (as_row_set(frame("adoptions", mine), "adoptions") == had["adoptions"]
+                and as_row_set(frame("entity_facts", facts_rows), "entity_facts")
+                == had["entity_facts"]):
             report.unchanged += 1
         else:
-            report.updated += 1 if stored_rows(store, "adoptions", ORIGIN, eid) else 0
-            report.added += 0 if stored_rows(store, "adoptions", ORIGIN, eid) else 1
+            existed = bool(had["adoptions"] or had["entity_facts"])
+            report.updated += int(existed)
+            report.added += int(not existed)
             changed.append(eid)
             out.extend(mine)
+            out_facts.extend(facts_rows)
         slug = rec["slug"]
         stale.extend(s for s in (slug, slug + "-epoch") if s not in ex.info)
     if stale:
@@ -478,7 +540,9 @@ def _matched_rows(con: duckdb.DuckDBPyConnection, store: Store, ex: Existing,
             "SELECT entity_id FROM entities WHERE origin = ? AND entity_id IN "
             "(SELECT eid FROM _stale_df)", [ORIGIN]).fetchall()]
         con.unregister("_stale_df")
-    return frame("adoptions", out), changed, stale
+    frames = {"adoptions": frame("adoptions", out),
+              "entity_facts": frame("entity_facts", out_facts)}
+    return frames, changed, stale
 
 
 def _field_conflicts(rec: dict[str, Any], info: dict[str, Any], eid: str,

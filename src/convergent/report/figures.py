@@ -1,0 +1,21 @@
+"""Static SVG and PNG figures of the main charts, rendered by vl-convert (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def write_figures(specs: list[dict[str, Any]], folder: Path, png_scale: float = 1.5) -> list[str]:
+    """Write `<id>.svg` and `<id>.png` for each chart; return the relative paths written."""
+    import vl_convert as vlc
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for c in specs:
+        name = str(c["id"]).replace("_", "-")
+        svg = vlc.vegalite_to_svg(c["spec"])
+        (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
+        (folder / f"{name}.png").write_bytes(vlc.vegalite_to_png(c["spec"], scale=png_scale))
+        written += [f"{folder.name}/{name}.svg", f"{folder.name}/{name}.png"]
+    return written

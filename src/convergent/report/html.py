@@ -1,0 +1,342 @@
+"""The interactive dashboard: Altair charts and tables in one self-contained HTML file.
+
+Vega, Vega-Lite and vega-embed are inlined from vl-convert's bundle, so the page works
+offline. Chart data travels inside JSON specs that Vega renders as text (never as HTML);
+the specs sit in `<script type="application/json">` blocks with `<`, `>` and `&` escaped,
+and everything else templated into the page goes through Jinja2's autoescape.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from convergent.report.assemble import ReportData, plain
+from convergent.report.i18n import labels, level_label
+from convergent.report.markdown import fmt_degree, fmt_num, fmt_pct, matrix_rows
+
+LEVEL_COLORS = {"L4": "#1a9850", "L3": "#91cf60", "L2": "#fee08b", "L1": "#fc8d59",
+                "L0": "#d73027", "insufficient": "#bbbbbb"}
+LEVEL_RING = {"L4": 0, "L3": 1, "L2": 2, "L1": 3, "L0": 4}
+
+
+def _level_scale() -> Any:
+    import altair as alt
+
+    levels = list(LEVEL_COLORS)
+    return alt.Scale(domain=levels, range=[LEVEL_COLORS[k] for k in levels])
+
+
+def _name(row: dict[str, Any], lang: str) -> str:
+    return str(row.get(f"name_{lang}") or row.get("name_en") or row.get("area") or "")
+
+
+def chart_shares(data: ReportData, cfg: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Every option's share over time per area, over the level bands (L2 / L3 / L4)."""
+    import altair as alt
+    import pandas as pd
+
+    if not data.history:
+        return None
+    df = pd.DataFrame(plain(data.history))
+    df["area_name"] = [r.get(f"name_{lang}") or r.get("name_en") for r in data.history]
+    c = cfg["classify"]
+    bands = pd.DataFrame([
+        {"level": "L2", "lo": c["l2_share"], "hi": c["l3_share"]},
+        {"level": "L3", "lo": c["l3_share"], "hi": c["l4_share"]},
+        {"level": "L4", "lo": c["l4_share"], "hi": 1.0},
+    ])
+    rule = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=12)).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("share:Q", title=labels(lang)["share"], scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=alt.Color("option:N", legend=None),
+        tooltip=[alt.Tooltip("area_name:N", title=labels(lang)["area"]),
+                 alt.Tooltip("option:N", title=labels(lang)["option"]),
+                 alt.Tooltip("date:T"), alt.Tooltip("share:Q", format=".1%"),
+                 alt.Tooltip("n:Q", format=".0f")],
+    )
+    band_layer = alt.Chart(bands).mark_rect(opacity=0.18).encode(
+        y="lo:Q", y2="hi:Q", fill=alt.Fill("level:N", scale=_level_scale(), legend=None))
+    chart = alt.layer(band_layer, rule).properties(width=210, height=120).facet(
+        facet=alt.Facet("area_name:N", title=None), columns=4, data=df
+    )
+    return _spec(chart)
+
+
+def _spec(chart: Any) -> dict[str, Any]:
+    return json.loads(chart.to_json(validate=False))
+
+
+def _all_rows(data: ReportData) -> list[dict[str, Any]]:
+    return [*data.matrix, *data.capability]
+
+
+def radar_points(data: ReportData, lang: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Blip positions: one sector per layer, L4 at the centre ring out to L0 at the edge.
+
+    Inside its ring an area sits nearer the centre the higher its degree within its
+    level's band; areas without a level are left out (listed in the caption instead).
+    """
+    from convergent.registry import registry
+
+    reg = registry()
+    layers = sorted(reg.layers, key=lambda k: reg.layers[k].order)
+    span = 2 * math.pi / len(layers)
+    by_layer: dict[str, list[dict[str, Any]]] = {k: [] for k in layers}
+    left_out = []
+    for r in _all_rows(data):
+        if r.get("level") in LEVEL_RING and r.get("layer") in by_layer:
+            by_layer[str(r["layer"])].append(r)
+        else:
+            left_out.append(_name(r, lang))
+    points = []
+    for i, layer in enumerate(layers):
+        rows = sorted(by_layer[layer], key=lambda r: str(r.get("area")))
+        for j, r in enumerate(rows):
+            ring = LEVEL_RING[str(r["level"])]
+            deg = r.get("degree")
+            within = 0.5
+            if isinstance(deg, int | float) and math.isfinite(deg):
+                lo, hi = _band(str(r["level"]))
+                within = 1 - min(max((deg - lo) / max(hi - lo, 1e-9), 0.0), 1.0)
+            radius = ring + 0.3 + 0.55 * within
+            angle = i * span + span * (j + 1) / (len(rows) + 1)
+            share = r.get("leader_share")
+            points.append({
+                "x": radius * math.sin(angle), "y": radius * math.cos(angle),
+                "area": _name(r, lang), "layer": _layer_name(layer, lang),
+                "level": r["level"], "degree": fmt_degree(deg),
+                "leader": str(r.get("leader") or ""),
+                "leader_share": fmt_pct(share) if share is not None else fmt_num(r.get("top")),
+                "stars": int(r.get("stars") or 0), "n": fmt_num(r.get("n")),
+            })
+    return points, left_out
+
+
+_BANDS = {"L0": (0, 20), "L1": (20, 45), "L2": (45, 75), "L3": (75, 90), "L4": (90, 100)}
+
+
+def _band(level: str) -> tuple[float, float]:
+    return _BANDS.get(level, (0, 100))
+
+
+def _layer_name(layer: str, lang: str) -> str:
+    from convergent.registry import registry
+
+    lay = registry().layers.get(layer)
+    return (lay.zh if lang == "zh" else lay.en) if lay else layer
+
+
+def chart_radar(data: ReportData, lang: str) -> dict[str, Any] | None:
+    """The convergence radar: rings L4 (centre) … L0 (edge), sectors = layers, blips = areas."""
+    import altair as alt
+    import pandas as pd
+
+    from convergent.registry import registry
+
+    points, _ = radar_points(data, lang)
+    if not points:
+        return None
+    reg = registry()
+    layers = sorted(reg.layers, key=lambda k: reg.layers[k].order)
+    span = 2 * math.pi / len(layers)
+    rings = []
+    for ring in range(1, 6):
+        for k in range(73):
+            a = 2 * math.pi * k / 72
+            rings.append({"ring": ring, "k": k, "x": ring * math.sin(a), "y": ring * math.cos(a)})
+    spokes = [{"s": i, "x": 0.0, "y": 0.0, "x2": 5 * math.sin(i * span),
+               "y2": 5 * math.cos(i * span)} for i in range(len(layers))]
+    sector_labels = [{"x": 5.7 * math.sin((i + 0.5) * span), "y": 5.7 * math.cos((i + 0.5) * span),
+                      "text": _layer_name(lay, lang)} for i, lay in enumerate(layers)]
+    ring_labels = [{"x": 0.0, "y": ring + 0.5, "text": lvl}
+                   for lvl, ring in LEVEL_RING.items()]
+    scale = alt.Scale(domain=[-6.6, 6.6], nice=False)
+    x = alt.X("x:Q", scale=scale, axis=None)
+    y = alt.Y("y:Q", scale=scale, axis=None)
+    ring_layer = alt.Chart(pd.DataFrame(rings)).mark_line(color="#999", strokeWidth=0.7).encode(
+        x=x, y=y, detail="ring:N", order="k:Q")
+    spoke_layer = alt.Chart(pd.DataFrame(spokes)).mark_rule(color="#bbb").encode(
+        x=x, y=y, x2="x2:Q", y2="y2:Q")
+    sector_layer = alt.Chart(pd.DataFrame(sector_labels)).mark_text(
+        fontSize=11, fontWeight="bold").encode(x=x, y=y, text="text:N")
+    ring_text = alt.Chart(pd.DataFrame(ring_labels)).mark_text(
+        fontSize=9, color="#666").encode(x=x, y=y, text="text:N")
+    lab = labels(lang)
+    blips = alt.Chart(pd.DataFrame(points)).mark_point(
+        filled=True, size=110, stroke="#333", strokeWidth=0.6, opacity=0.95).encode(
+        x=x, y=y,
+        color=alt.Color("level:N", scale=_level_scale(), title=lab["level"]),
+        tooltip=[alt.Tooltip("area:N", title=lab["area"]),
+                 alt.Tooltip("layer:N", title=lab["layer"]),
+                 alt.Tooltip("level:N", title=lab["level"]),
+                 alt.Tooltip("degree:N", title=lab["degree"]),
+                 alt.Tooltip("leader:N", title=lab["leader"]),
+                 alt.Tooltip("leader_share:N", title=lab["share"]),
+                 alt.Tooltip("stars:Q", title=lab["certainty"]),
+                 alt.Tooltip("n:N", title="n")])
+    chart = alt.layer(ring_layer, spoke_layer, sector_layer, ring_text, blips).properties(
+        width=560, height=560)
+    return _spec(chart)
+
+
+def chart_pyramid(data: ReportData, lang: str) -> dict[str, Any] | None:
+    """The pyramid as centred bars: one per layer, width = layer score, colour = level."""
+    import altair as alt
+    import pandas as pd
+
+    rows = [r for r in data.layers if isinstance(r.get("score"), int | float)]
+    if not rows:
+        return None
+    df = pd.DataFrame([{
+        "layer": r.get(f"name_{lang}") or r.get("name_en"), "order": r.get("order", 0),
+        "score": float(r["score"]), "lo": -float(r["score"]) / 2, "hi": float(r["score"]) / 2,
+        "level": r.get("level"), "degree": fmt_degree(r["score"]),
+        "unconverged": ", ".join(_name(a, lang) for a in r.get("unconverged", [])),
+    } for r in rows])
+    lab = labels(lang)
+    order = list(df.sort_values("order", ascending=False)["layer"])
+    y = alt.Y("layer:N", sort=order, title=None)
+    bars = alt.Chart(df).mark_bar(height=26).encode(
+        x=alt.X("lo:Q", scale=alt.Scale(domain=[-50, 50]), axis=None), x2="hi:Q", y=y,
+        color=alt.Color("level:N", scale=_level_scale(), title=lab["level"]),
+        tooltip=[alt.Tooltip("layer:N", title=lab["layer"]),
+                 alt.Tooltip("level:N", title=lab["level"]),
+                 alt.Tooltip("degree:N", title=lab["degree"]),
+                 alt.Tooltip("unconverged:N", title=lab["unconverged"])])
+    text = alt.Chart(df).mark_text(fontSize=11).encode(
+        x=alt.value(280), y=y, text=alt.Text("degree:N"))
+    return _spec(alt.layer(bars, text).properties(width=560, height=34 * len(df)))
+
+
+def _level_runs(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Contiguous periods of one level per area, from quarterly level-history rows."""
+    import datetime as dt
+
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("area") and r.get("date") and r.get("level"):
+            by.setdefault(str(r["area"]), []).append(r)
+    out = []
+    for area, items in by.items():
+        items.sort(key=lambda r: str(r["date"]))
+        start = prev = items[0]
+        for r in [*items[1:], None]:
+            if r is None or r["level"] != start["level"]:
+                end = r["date"] if r is not None else prev["date"]
+                if str(end) == str(start["date"]):
+                    end = dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)
+                out.append({"area": _name(start, lang) or area, "level": start["level"],
+                            "start": str(start["date"])[:10], "end": str(end)[:10]})
+                start = r
+            prev = r or prev
+    return out
+
+
+def chart_timeline(data: ReportData, lang: str) -> dict[str, Any] | None:
+    """Each area's level over time as a Gantt of contiguous periods."""
+    import altair as alt
+    import pandas as pd
+
+    runs = _level_runs(plain(data.level_history), lang)
+    if not runs:
+        return None
+    lab = labels(lang)
+    chart = alt.Chart(pd.DataFrame(runs)).mark_bar().encode(
+        x=alt.X("start:T", title=None), x2="end:T", y=alt.Y("area:N", title=None),
+        color=alt.Color("level:N", scale=_level_scale(), title=lab["level"]),
+        tooltip=[alt.Tooltip("area:N", title=lab["area"]),
+                 alt.Tooltip("level:N", title=lab["level"]), "start:T", "end:T"])
+    return _spec(chart.properties(width=620))
+
+
+def chart_scaling(data: ReportData, lang: str) -> dict[str, Any] | None:
+    """Loss against compute for the runs, with the fitted curve when one is given."""
+    import altair as alt
+    import pandas as pd
+
+    pts = [p for p in plain(data.scaling_points) if p.get("compute") and p.get("loss")]
+    if not pts:
+        return None
+    df = pd.DataFrame(pts)
+    if "kind" not in df:
+        df["kind"] = "run"
+    chart = alt.Chart(df).mark_point().encode(
+        x=alt.X("compute:Q", scale=alt.Scale(type="log"), title="C (FLOP)"),
+        y=alt.Y("loss:Q", scale=alt.Scale(type="log", zero=False), title="loss"),
+        color="kind:N", tooltip=list(df.columns[:8]))
+    return _spec(chart.properties(width=560, height=320))
+
+
+def charts(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Every chart that has data: id, title and Vega-Lite spec."""
+    lab = labels(lang)
+    made = [
+        ("radar", "收敛雷达" if lang == "zh" else "Convergence radar", chart_radar(data, lang)),
+        ("pyramid", lab["pyramid"], chart_pyramid(data, lang)),
+        ("shares", "各方案份额随时间变化" if lang == "zh" else "Adoption share over time",
+         chart_shares(data, cfg, lang)),
+        ("timeline", lab["timeline"], chart_timeline(data, lang)),
+        ("scaling", lab["scaling"], chart_scaling(data, lang)),
+    ]
+    return [{"id": cid, "title": title, "spec": spec} for cid, title, spec in made if spec]
+
+
+@cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script, from vl-convert (no network).
+
+    Bundling takes seconds, so the result is kept in the user's cache folder, keyed by
+    the vl-convert version; a missing or unwritable cache only costs the time.
+    """
+    import os
+
+    import vl_convert as vlc
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "convergent"
+    path = base / f"vega-bundle-{vlc.__version__}.js"
+    try:
+        js = path.read_text("utf-8")
+    except OSError:
+        js = vlc.javascript_bundle()
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(js, encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass
+    return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+
+
+def _json_for_script(obj: Any) -> Markup:
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+def render_html(data: ReportData, cfg: dict[str, Any], lang: str,
+                chart_specs: list[dict[str, Any]] | None = None) -> str:
+    """The dashboard page: charts, the matrix and section notes, fully self-contained."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("convergent.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"], default=True))
+    specs = chart_specs if chart_specs is not None else charts(data, cfg, lang)
+    _, left_out = radar_points(data, lang)
+    lab = labels(lang)
+    notes = [{"name": lab.get(k, k), "status": v.status, "note": v.note}
+             for k, v in data.sections.items() if v.status != "ok"]
+    return env.get_template("index.html.j2").render(
+        L=lab, lang=lang, as_of=data.as_of.isoformat(), window=data.window_days,
+        charts=[{**c, "json": _json_for_script(c["spec"])} for c in specs],
+        matrix=matrix_rows(data, lang), level_name=lambda lv: level_label(lv, lang),
+        level_colors=LEVEL_COLORS, left_out=left_out, notes=notes,
+        bundle=Markup(vega_bundle()))
