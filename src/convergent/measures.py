@@ -95,40 +95,83 @@ class AreaCube:
         return self.unk_cum[i1] - self.unk_cum[i0]
 
 
+def _columns(store: Store, expr: Any) -> dict[str, Any]:
+    """Run an Ibis expression; string columns come back as (codes, labels), others as arrays."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tbl = store.con.to_pyarrow(expr)
+    out: dict[str, Any] = {}
+    for name in tbl.column_names:
+        col = tbl.column(name)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            enc = pc.dictionary_encode(col).combine_chunks()
+            out[name] = (enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+                         [str(x) for x in enc.dictionary.to_pylist()])
+        else:
+            out[name] = col.to_numpy(zero_copy_only=False)
+    return out
+
+
+def _groups(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Row indices per distinct code, without a Python loop over rows."""
+    order = np.argsort(codes, kind="stable")
+    uniq, starts = np.unique(codes[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    return [(int(u), order[a:b]) for u, a, b in zip(uniq, starts, ends, strict=True)]
+
+
+def _local(codes: np.ndarray, labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """Labels present in `codes`, sorted by name, and each row's index into them."""
+    present = np.unique(codes)
+    names = sorted(labels[c] for c in present)
+    rank = {n: i for i, n in enumerate(names)}
+    lut = np.zeros(len(labels), np.int64)
+    for c in present:
+        lut[c] = rank[labels[c]]
+    return names, lut[codes]
+
+
+def _cumulative(index: tuple[np.ndarray, ...], shape: tuple[int, ...], day: np.ndarray,
+                w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense cumulative sums over sorted unique days for the given leading indices."""
+    days, di = np.unique(day.astype(np.int64), return_inverse=True)
+    flat = np.ravel_multi_index((*index, di), (*shape, len(days)))
+    dense = np.bincount(flat, weights=w, minlength=int(np.prod(shape)) * len(days))
+    dense = dense.reshape(*shape, len(days))
+    zeros = np.zeros((*shape, 1))
+    return days, np.concatenate([zeros, np.cumsum(dense, axis=-1)], axis=-1)
+
+
 def build_cubes(store: Store, areas: list[str] | None = None) -> dict[str, AreaCube]:
     """One Ibis group-by per kind of unit, then cumulative sums per area."""
     if areas is None:
         areas = [a.area_id for a in registry().areas.values() if a.kind == "share"]
     k = known_units(store, areas)
     day = k.date.delta(ibis.date(EPOCH), unit="day")
-    grouped = k.group_by([k.area_id, k.option, day.name("day")]).agg(w=k.w.sum())
-    df = store.con.execute(grouped)
-    u = unknown_units(store, areas)
-    uday = u.date.delta(ibis.date(EPOCH), unit="day")
-    udf = store.con.execute(u.group_by([u.area_id, uday.name("day")]).agg(n=u.count()))
-    cubes: dict[str, AreaCube] = {}
-    by_area = {a: g for a, g in df.groupby("area_id", sort=False)}
-    uby_area = {a: g for a, g in udf.groupby("area_id", sort=False)}
-    for area_id in areas:
-        g = by_area.get(area_id)
-        if g is not None and len(g):
-            options = sorted(g["option"].unique().tolist())
-            days = np.unique(g["day"].to_numpy(dtype=np.int64))
-            oi = np.searchsorted(options, g["option"].to_numpy())
-            di = np.searchsorted(days, g["day"].to_numpy(dtype=np.int64))
-            dense = np.zeros((len(options), len(days)))
-            np.add.at(dense, (oi, di), g["w"].to_numpy(dtype=float))
-            cum = np.concatenate([np.zeros((len(options), 1)), np.cumsum(dense, axis=1)], axis=1)
-        else:
-            options, days, cum = [], np.zeros(0, np.int64), np.zeros((0, 1))
-        ug = uby_area.get(area_id)
-        if ug is not None and len(ug):
-            ud = ug.sort_values("day")
-            udays = ud["day"].to_numpy(dtype=np.int64)
-            ucum = np.concatenate([[0.0], np.cumsum(ud["n"].to_numpy(dtype=float))])
-        else:
-            udays, ucum = np.zeros(0, np.int64), np.zeros(1)
-        cubes[area_id] = AreaCube(area_id, options, days, cum, udays, ucum)
+    got = _columns(store, k.group_by([k.area_id, k.option, day.name("day")]).agg(w=k.w.sum()))
+    cubes = {a: AreaCube(a, [], np.zeros(0, np.int64), np.zeros((0, 1)),
+                         np.zeros(0, np.int64), np.zeros(1)) for a in areas}
+    if len(got["day"]):
+        acodes, alabels = got["area_id"]
+        ocodes, olabels = got["option"]
+        for code, rows in _groups(acodes):
+            options, oi = _local(ocodes[rows], olabels)
+            days, cum = _cumulative((oi,), (len(options),), got["day"][rows],
+                                    got["w"][rows].astype(float))
+            cubes[alabels[code]] = AreaCube(alabels[code], options, days, cum,
+                                            np.zeros(0, np.int64), np.zeros(1))
+    a = store.table("adoptions")
+    has_unknown = a.filter(a.area_id.isin(areas) & (a.option == UNKNOWN)).count().execute()
+    if has_unknown:
+        u = unknown_units(store, areas)
+        uday = u.date.delta(ibis.date(EPOCH), unit="day")
+        ugot = _columns(store, u.group_by([u.area_id, uday.name("day")]).agg(n=u.count()))
+        acodes, alabels = ugot["area_id"]
+        for code, rows in _groups(acodes):
+            days, cum = _cumulative((), (), ugot["day"][rows], ugot["n"][rows].astype(float))
+            cube = cubes[alabels[code]]
+            cube.unk_days, cube.unk_cum = days, cum
     return cubes
 
 
@@ -244,24 +287,28 @@ def build_segment_cubes(store: Store, areas: list[str]) -> dict[str, list[Segmen
     seg = seg.filter(seg.dimension.isin(all_dims) & (seg.value != UNKNOWN))
     j = k.join(seg, "entity_id")
     day = j.date.delta(ibis.date(EPOCH), unit="day")
-    g = j.group_by([j.area_id, j.dimension, j.value, j.option, day.name("day")]).agg(w=j.w.sum())
-    df = store.con.execute(g)
+    got = _columns(store, j.group_by([j.area_id, j.dimension, j.value, j.option,
+                                      day.name("day")]).agg(w=j.w.sum()))
     out: dict[str, list[SegmentCube]] = {}
-    for (area_id, dim), sub in df.groupby(["area_id", "dimension"], sort=True):
+    if not len(got["day"]):
+        return out
+    acodes, alabels = got["area_id"]
+    dcodes, dlabels = got["dimension"]
+    vcodes, vlabels = got["value"]
+    ocodes, olabels = got["option"]
+    pair = acodes * (len(dlabels) + 1) + dcodes
+    for _, rows in _groups(pair):
+        area_id, dim = alabels[acodes[rows[0]]], dlabels[dcodes[rows[0]]]
         if dim not in dims.get(area_id, []):
             continue
-        values = sorted(sub["value"].astype(str).unique().tolist())
-        options = sorted(sub["option"].astype(str).unique().tolist())
-        days = np.unique(sub["day"].to_numpy(dtype=np.int64))
-        vi = np.searchsorted(values, sub["value"].astype(str).to_numpy())
-        oi = np.searchsorted(options, sub["option"].astype(str).to_numpy())
-        di = np.searchsorted(days, sub["day"].to_numpy(dtype=np.int64))
-        dense = np.zeros((len(values), len(options), len(days)))
-        np.add.at(dense, (vi, oi, di), sub["w"].to_numpy(dtype=float))
-        cum = np.concatenate([np.zeros((len(values), len(options), 1)),
-                              np.cumsum(dense, axis=2)], axis=2)
+        values, vi = _local(vcodes[rows], vlabels)
+        options, oi = _local(ocodes[rows], olabels)
+        days, cum = _cumulative((vi, oi), (len(values), len(options)), got["day"][rows],
+                                got["w"][rows].astype(float))
         out.setdefault(area_id, []).append(
             SegmentCube(area_id, dim, values, options, days, cum))
+    for cubes in out.values():
+        cubes.sort(key=lambda c: c.dimension)
     return out
 
 
