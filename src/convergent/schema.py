@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNKNOWN = "unknown"
 
@@ -89,6 +92,29 @@ TABLES: dict[str, dict[str, str]] = {
         "source_id": "string",
     },
 }
+
+
+def table_frame(table: str, data: Any) -> pd.DataFrame:
+    """Rows (dicts or a DataFrame) as a DataFrame with exactly `table`'s columns and types;
+    missing columns are null."""
+    import pandas as pd
+
+    cols = TABLES[table]
+    df = data.copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
+    for col in cols:
+        if col not in df:
+            df[col] = None
+    df = df[list(cols)]
+    for col, typ in cols.items():
+        if typ == "date":
+            df[col] = pd.to_datetime(df[col]).dt.date
+        elif typ == "float64":
+            df[col] = pd.to_numeric(df[col]).astype("float64")
+        elif typ == "boolean":
+            df[col] = df[col].astype("boolean")
+        else:
+            df[col] = df[col].astype("object")
+    return df
 
 
 class _Strict(BaseModel):

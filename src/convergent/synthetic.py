@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from convergent.registry import registry
-from convergent.schema import TABLES
+from convergent.schema import table_frame
 
 # Option-probability profiles whose level is clear of every default threshold.
 PROFILES: dict[str, dict[str, Any]] = {
@@ -86,10 +86,4 @@ def planted_frames(
         "adoptions": df.assign(weight=1.0, source_id="synthetic", origin="synthetic"),
         "segments": df,
     }
-    for name, frame in frames.items():
-        frame = frame.copy()
-        for col in TABLES[name]:
-            if col not in frame:
-                frame[col] = None
-        frames[name] = frame[list(TABLES[name])]
-    return frames
+    return {name: table_frame(name, frame) for name, frame in frames.items()}

@@ -22,6 +22,7 @@ from convergent.schema import (
     CatalogEntity,
     CatalogEvent,
     CatalogScore,
+    table_frame,
 )
 
 try:
@@ -51,20 +52,7 @@ class Evidence:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """One DataFrame per table, with exactly the schema's columns."""
-        out = {}
-        for name, cols in TABLES.items():
-            df = pd.DataFrame(self.rows[name], columns=list(cols))
-            for col, typ in cols.items():
-                if typ == "date":
-                    df[col] = pd.to_datetime(df[col]).dt.date
-                elif typ == "float64":
-                    df[col] = pd.to_numeric(df[col]).astype("float64")
-                elif typ == "boolean":
-                    df[col] = df[col].astype("boolean")
-                else:
-                    df[col] = df[col].astype("object")
-            out[name] = df
-        return out
+        return {name: table_frame(name, self.rows[name]) for name in TABLES}
 
 
 def builtin_files() -> list[Path]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from convergent.registry import registry
-from convergent.schema import TABLES
+from convergent.schema import table_frame
 
 #: probabilities of the options at times t (years since `ref`): [T] -> [T, k]
 ShareFn = Callable[[np.ndarray], np.ndarray]
@@ -72,10 +72,4 @@ def path_frames(plan: dict[str, ShareFn], *, start: dt.date, end: dt.date, ref: 
         "adoptions": df.assign(weight=1.0, source_id="synthetic", origin=origin),
         "segments": df,
     }
-    for name, frame in frames.items():
-        frame = frame.copy()
-        for col in TABLES[name]:
-            if col not in frame:
-                frame[col] = None
-        frames[name] = frame[list(TABLES[name])]
-    return frames
+    return {name: table_frame(name, frame) for name, frame in frames.items()}

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
 from convergent.registry import norm_key
-from convergent.schema import TABLES, UNKNOWN
+from convergent.schema import TABLES, UNKNOWN, table_frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -492,20 +492,7 @@ def resolve(ex: Existing, name: str, org: str | None, date: dt.date | None,
 
 def frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """A DataFrame with exactly the schema's columns and types for `table`."""
-    import pandas as pd
-
-    cols = TABLES[table]
-    df = pd.DataFrame(rows, columns=list(cols))
-    for col, typ in cols.items():
-        if typ == "date":
-            df[col] = pd.to_datetime(df[col]).dt.date
-        elif typ == "float64":
-            df[col] = pd.to_numeric(df[col]).astype("float64")
-        elif typ == "boolean":
-            df[col] = df[col].astype("boolean")
-        else:
-            df[col] = df[col].astype("object")
-    return df
+    return table_frame(table, rows)
 
 
 def upsert_source(store: Store, src: dict[str, Any]) -> None:
