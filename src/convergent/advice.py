@@ -96,6 +96,10 @@ def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     elif action == ADOPT:
         en = f"use {leader} as the standard; do not rebuild it"
         zh = f"直接采用 {leader}，不重复造轮子"
+    elif action == HEDGE and capability:
+        en = (f"top models are close on this benchmark ({leader} leads); it no longer separates "
+              "them: compare on harder or hidden abilities")
+        zh = f"头部模型在该基准上已接近（{leader} 领先），区分度下降：应比较更难或隐性的能力"
     elif action == HEDGE and level in ("L4", "L3"):
         en = f"{leader} leads, but the level is not yet certain: use it, keep an exit"
         zh = f"{leader} 领先，但层级尚不确定：可采用，保留退路"
