@@ -1,7 +1,223 @@
-"""`convergent scaling` commands."""
+"""`convergent scaling` commands: fit a form, plan compute, compare forms by extrapolation."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="scaling commands.", no_args_is_help=True)
+app = typer.Typer(help="Fit scaling laws, plan compute, compare forms.", no_args_is_help=True)
+
+RunsArg = Annotated[Path, typer.Argument(help="CSV of runs: N/params, D/tokens, C/compute, "
+                                         "loss (or accuracy, k and pass@k), optional group.")]
+FormOpt = Annotated[str, typer.Option("--form", help="chinchilla, kaplan, power, broken, "
+                                      "sigmoid, testtime, coverage, constant "
+                                      "(power-N, broken2-C … set the variable and breaks).")]
+XOpt = Annotated[str, typer.Option("--x", help="Variable of single-variable forms: N, D, C, k.")]
+BreaksOpt = Annotated[int, typer.Option("--breaks", min=1, help="Breaks of a broken power law.")]
+SmoothOpt = Annotated[float, typer.Option("--smooth", help="Smoothness of each break (log x).")]
+FloorOpt = Annotated[float | None, typer.Option("--floor", help="Fixed sigmoid floor "
+                                                "(e.g. chance accuracy); free if omitted.")]
+BootOpt = Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap refits (0: none).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resampling.")]
+DeltaOpt = Annotated[float, typer.Option("--delta", help="Huber δ on log residuals.")]
+CiOpt = Annotated[float, typer.Option("--ci", help="Level of the percentile intervals.")]
+WorstOpt = Annotated[int, typer.Option("--exclude-worst", min=0,
+                                       help="Drop the K points with the highest loss first.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
+ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                  help="Progress bars on stderr "
+                                                  "(default: when stderr is a terminal).")]
+
+
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        sys.stderr.write(f"warning: {w}\n")
+
+
+def _form_options(x: str, breaks: int, smooth: float, floor: float | None) -> dict[str, Any]:
+    return {"x": x, "breaks": breaks, "smooth": smooth, "floor": floor}
+
+
+def _param_rows(params: dict[str, float],
+                intervals: dict[str, tuple[float, float]] | None) -> list[dict[str, Any]]:
+    rows = []
+    for k, v in params.items():
+        lo, hi = (intervals or {}).get(k, (None, None))
+        rows.append({"parameter": k, "value": v, "ci_low": lo, "ci_high": hi})
+    return rows
+
+
+@app.command("fit")
+def fit_cmd(
+    runs: RunsArg,
+    form: FormOpt = "chinchilla",
+    x: XOpt = "C",
+    breaks: BreaksOpt = 1,
+    smooth: SmoothOpt = 0.25,
+    floor: FloorOpt = None,
+    bootstrap: BootOpt = 0,
+    seed: SeedOpt = 42,
+    delta: DeltaOpt = 1e-3,
+    ci: CiOpt = 0.9,
+    exclude_worst: WorstOpt = 0,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    progress: ProgressOpt = None,
+) -> None:
+    """Fit a scaling-law form (Huber on log residuals, grid of starts, L-BFGS, bootstrap)."""
+    from convergent.cli.render import emit
+    from convergent.scaling.fit import fit
+    from convergent.scaling.optimal import ALLOCATORS, compute_optimal
+    from convergent.scaling.runs import read_runs
+
+    data = read_runs(runs)
+    result = fit(data, form, delta=delta, bootstrap=bootstrap, seed=seed, ci=ci,
+                 exclude_worst=exclude_worst, show_progress=progress,
+                 **_form_options(x, breaks, smooth, floor))
+    _warn(result.warnings)
+    out = result.to_dict()
+    if result.form.name in ALLOCATORS:
+        samples = None
+        if result.bootstrap is not None:
+            ok = result.bootstrap.ok
+            samples = {k: v[ok] for k, v in result.bootstrap.samples.items()}
+        out["allocation"] = compute_optimal(result.form.name, result.params, [1e24],
+                                            samples=samples, ci=ci)["exponents"]
+    rows = _param_rows(result.params, result.intervals)
+    title = (f"{result.form.name}: objective {result.objective:.10g} on {result.n_points} "
+             f"points, {result.n_starts} starts, δ={delta:g}")
+    emit(rows, as_json=as_json, as_csv=as_csv, title=title, data=out,
+         columns=[("parameter", "parameter"), ("value", "value"),
+                  ("ci_low", f"{ci:.0%} low"), ("ci_high", f"{ci:.0%} high")])
+
+
+@app.command("optimal")
+def optimal_cmd(
+    compute: Annotated[list[float], typer.Option("--compute", help="Compute budget in FLOP "
+                                                 "(repeat for several).")],
+    runs: Annotated[Path | None, typer.Option("--runs", help="Fit these runs first.")] = None,
+    form: Annotated[str, typer.Option("--form", help="chinchilla or kaplan.")] = "chinchilla",
+    a_: Annotated[float | None, typer.Option("--A", help="Chinchilla A.")] = None,
+    b_: Annotated[float | None, typer.Option("--B", help="Chinchilla B.")] = None,
+    e_: Annotated[float | None, typer.Option("--E", help="Chinchilla E.")] = None,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="Chinchilla α.")] = None,
+    beta: Annotated[float | None, typer.Option("--beta", help="Chinchilla β.")] = None,
+    bootstrap: BootOpt = 0,
+    seed: SeedOpt = 42,
+    delta: DeltaOpt = 1e-3,
+    ci: CiOpt = 0.9,
+    exclude_worst: WorstOpt = 0,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    progress: ProgressOpt = None,
+) -> None:
+    """Compute-optimal N*, D*, tokens per parameter (default: the reference Chinchilla fit)."""
+    from convergent.cli.render import emit
+    from convergent.errors import ConvergentError
+    from convergent.scaling.optimal import REFERENCE, compute_optimal, isoflop_analysis
+
+    explicit = {"A": a_, "B": b_, "E": e_, "alpha": alpha, "beta": beta}
+    given = {k: v for k, v in explicit.items() if v is not None}
+    warnings: list[str] = []
+    extra: dict[str, Any] = {}
+    samples = None
+    if runs is not None:
+        if given:
+            raise ConvergentError("give either --runs or explicit parameters, not both")
+        from convergent.scaling.fit import fit
+        from convergent.scaling.runs import read_runs
+
+        data = read_runs(runs)
+        result = fit(data, form, delta=delta, bootstrap=bootstrap, seed=seed, ci=ci,
+                     exclude_worst=exclude_worst, show_progress=progress)
+        warnings += result.warnings
+        params = result.params
+        if result.bootstrap is not None:
+            ok = result.bootstrap.ok
+            samples = {k: v[ok] for k, v in result.bootstrap.samples.items()}
+        extra["fit"] = result.to_dict()
+        used = data.drop_worst(exclude_worst) if exclude_worst else data
+        extra["isoflop"] = isoflop_analysis(used, compute, bootstrap=bootstrap, seed=seed, ci=ci)
+        source = str(runs)
+    else:
+        if form != "chinchilla":
+            raise ConvergentError("explicit parameters are Chinchilla's (A, B, E, α, β); "
+                                  "use --runs for other forms")
+        params = {**REFERENCE, **given}
+        source = "reference Chinchilla fit" if not given else "given parameters"
+    out = compute_optimal(form, params, compute, samples=samples, ci=ci)
+    out["source"] = source
+    out.update(extra)
+    _warn(warnings)
+    rows = []
+    for r in out["budgets"]:
+        row = {k: v for k, v in r.items() if not k.endswith("_ci")}
+        for k in ("N", "D", "tokens_per_param"):
+            if f"{k}_ci" in r:
+                row[f"{k}_ci"] = r[f"{k}_ci"]
+        rows.append(row)
+    exps = out["exponents"]
+    title = (f"compute-optimal ({form}, {source}): N* ∝ C^{exps['a']:.4f}, "
+             f"D* ∝ C^{exps['b']:.4f}")
+    emit(rows, as_json=as_json, as_csv=as_csv, title=title, data=out,
+         columns=[("C", "C (FLOP)"), ("N", "N*"), ("N_ci", "N* interval"), ("D", "D*"),
+                  ("D_ci", "D* interval"), ("tokens_per_param", "tokens/param"),
+                  ("loss", "loss")])
+    iso = out.get("isoflop")
+    if iso and not as_json and not as_csv:
+        if iso.get("isoflop"):
+            for name in ("approach1", "approach2"):
+                r = iso.get(name, {})
+                if "a" in r:
+                    sys.stdout.write(f"isoFLOP {name}: a = {r['a']:.4f}, b = {r['b']:.4f} "
+                                     f"({r['budgets_used']} budgets)\n")
+        else:
+            sys.stdout.write(f"isoFLOP analysis: not available ({iso.get('reason')})\n")
+
+
+@app.command("compare")
+def compare_cmd(
+    runs: RunsArg,
+    forms: Annotated[str | None, typer.Option("--form", "--forms",
+                                              help="Comma-separated forms (default: all that "
+                                              "fit the columns).")] = None,
+    holdout: Annotated[float, typer.Option("--holdout", help="Largest runs held out: a "
+                                           "fraction below 1, else a count.")] = 0.1,
+    delta: DeltaOpt = 1e-3,
+    exclude_worst: WorstOpt = 0,
+    breaks: BreaksOpt = 1,
+    smooth: SmoothOpt = 0.25,
+    floor: FloorOpt = None,
+    seed: SeedOpt = 42,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    progress: ProgressOpt = None,
+) -> None:
+    """Rank forms by error on the held-out largest runs; say if a power law is supported."""
+    from convergent.cli.render import emit
+    from convergent.scaling.runs import read_runs
+    from convergent.scaling.validate import compare
+
+    data = read_runs(runs)
+    names = [f.strip() for f in forms.split(",") if f.strip()] if forms else None
+    out = compare(data, names, holdout=holdout, delta=delta, exclude_worst=exclude_worst,
+                  show_progress=progress, breaks=breaks, smooth=smooth, floor=floor)
+    out["seed"] = seed
+    _warn(data.warnings)
+    rows = [{"rank": r["rank"], "form": r["form"],
+             "mean_error": (r.get("error") or {}).get("mean"),
+             "max_error": (r.get("error") or {}).get("max"),
+             "objective": r.get("objective"),
+             "note": "; ".join(r["problems"]) if r["degenerate"] else ""}
+            for r in out["forms"]]
+    v = out["verdict"]
+    title = (f"held-out: {out['holdout']} largest runs by {out['scale']}; power law "
+             f"{'supported' if v['power_law_supported'] else 'NOT supported'}: {v['reason']}")
+    emit(rows, as_json=as_json, as_csv=as_csv, title=title, data=out,
+         columns=[("rank", "rank"), ("form", "form"), ("mean_error", "mean |rel err|"),
+                  ("max_error", "max |rel err|"), ("objective", "train objective"),
+                  ("note", "note")])
