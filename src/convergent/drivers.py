@@ -40,7 +40,7 @@ def loglinear_fit(years: np.ndarray, values: np.ndarray, confidence: float = 0.9
                   ) -> dict[str, float]:
     """OLS of log10(value) on year: slope, its standard error and the t-interval of the slope."""
     import numpy as np
-    from scipy import stats
+    from scipy import special
 
     x = np.asarray(years, dtype=float)
     y = np.log10(np.asarray(values, dtype=float))
@@ -52,7 +52,7 @@ def loglinear_fit(years: np.ndarray, values: np.ndarray, confidence: float = 0.9
     resid = y - (intercept + slope * x)
     s2 = float(np.sum(resid**2)) / (n - 2)
     se = math.sqrt(s2 / sxx)
-    t = float(stats.t.ppf(0.5 + confidence / 2, n - 2))
+    t = float(special.stdtrit(n - 2, 0.5 + confidence / 2))
     return {"slope": slope, "intercept": intercept, "se": se, "t": t,
             "lo": slope - t * se, "hi": slope + t * se, "n": n}
 
@@ -64,9 +64,9 @@ def doubling_months(slope: float) -> float | None:
 
 def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion k/n."""
-    from scipy import stats
+    from scipy import special
 
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = float(special.ndtri(0.5 + confidence / 2))
     p = k / n
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den
@@ -90,7 +90,7 @@ def slope_per_year(xs: list[float], ys: list[float], confidence: float = 0.95
                    ) -> dict[str, float] | None:
     """Least-squares slope of ys on xs (years) with its t-interval; None below three points."""
     import numpy as np
-    from scipy import stats
+    from scipy import special
 
     if len(xs) < 3:
         return None
@@ -102,7 +102,7 @@ def slope_per_year(xs: list[float], ys: list[float], confidence: float = 0.95
     b = float(np.sum((x - xm) * (y - ym)) / sxx)
     resid = y - (ym + b * (x - xm))
     se = math.sqrt(float(np.sum(resid**2)) / (len(x) - 2) / sxx)
-    t = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 2))
+    t = float(special.stdtrit(len(x) - 2, 0.5 + confidence / 2))
     return {"slope": b, "lo": b - t * se, "hi": b + t * se, "points": len(x)}
 
 
