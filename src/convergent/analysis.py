@@ -65,8 +65,6 @@ def capability_rows(store: Store, as_of: dt.date, cfg: dict[str, Any],
         if row["level"] == "insufficient" and row.get("certainty") is None:
             # fewer than k models scored: no resample of those models can change that
             row["certainty"], row["stars"] = 1.0, 5
-        row.setdefault("challenger", r.get("kth_model"))
-        row.setdefault("challenger_trend_pp", None)
         out.append(row)
     return out
 

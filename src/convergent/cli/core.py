@@ -55,6 +55,9 @@ def classify(
         name = LEVEL_NAMES[r["level"]][0 if zh else 1]
         chal = r.get("challenger")
         trend = r.get("challenger_trend_pp")
+        if r.get("kind") == "capability" and r.get("open_closed_gap_pts") is not None:
+            gap = r["open_closed_gap_pts"]
+            chal = f"闭源领先开源 {gap:+.1f} 分" if zh else f"closed leads open by {gap:+.1f} pts"
         table.append({
             "area": r["name_zh"] if zh else r["name_en"],
             "layer": r["layer"],

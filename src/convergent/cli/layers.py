@@ -35,41 +35,19 @@ def _setup(db: Path | None, config: Path | None, as_of: str | None, window: str 
 
 def _results(store: Store, cfg: dict[str, Any], when: dt.date, length: int,
              clf: Classifier | None = None) -> list[dict[str, Any]]:
-    """Share-area classifications plus capability-area rows when that module is available."""
+    """Share-area classifications plus the capability (benchmark) rows."""
+    from convergent.analysis import capability_rows
     from convergent.classify import Classifier
 
     clf = clf or Classifier(store, cfg)
-    rows = [r.to_dict() for r in clf.classify(when, length)]
-    try:
-        from convergent import capability
-
-        levels = getattr(capability, "capability_levels", None)
-        if levels is None:
-            from convergent.capability.spreads import capability_levels as levels
-    except ImportError:
-        return rows
-    from convergent.registry import registry
-
-    areas = registry().areas
-    for r in levels(store, when, cfg):
-        a = areas.get(str(r.get("area")))
-        if a is None:
-            continue
-        r.setdefault("layer", a.layer)
-        r["layer"] = r["layer"] or a.layer
-        r.setdefault("name_en", a.en)
-        r.setdefault("name_zh", a.zh)
-        rows.append(r)
-    return rows
+    return [r.to_dict() for r in clf.classify(when, length)] + capability_rows(store, when, cfg)
 
 
 def _predictability(store: Store, cfg: dict[str, Any], clf: Classifier, when: dt.date
                     ) -> dict[str, str] | None:
     """可预测性 per layer from forecast back-tests that end at the as-of date (None if absent)."""
-    try:
-        from convergent.forecast.backtest import backtest, predictability
-    except ImportError:
-        return None
+    from convergent.forecast.backtest import backtest, predictability
+
     rows = backtest(store, cfg, clf, data_end=when)
     out = {}
     for layer, p in predictability(rows, by="layer", cfg=cfg).items():

@@ -175,22 +175,11 @@ def section_matrix(ctx: Context, data: ReportData) -> str | None:
 
 def section_capability(ctx: Context, data: ReportData) -> str | None:
     """Capability areas: the spread of the top-k models on each benchmark."""
-    fn = _function("convergent.capability.spreads", "capability_levels")
-    rows = fn(ctx.store, ctx.as_of, ctx.cfg)
-    from convergent.registry import registry
+    from convergent.analysis import capability_rows
 
-    reg = registry()
-    out = []
-    for r in rows:
-        area = reg.areas.get(str(r.get("area")))
-        row = dict(r)
-        row.setdefault("layer", area.layer if area else "capability")
-        row.setdefault("name_en", area.en if area else r.get("benchmark"))
-        row.setdefault("name_zh", area.zh if area else r.get("benchmark"))
-        row["kind"] = "capability"
-        out.append(row)
-    data.capability = out
-    return OK if any(r.get("level") not in (None, "insufficient") for r in out) else NO_DATA
+    data.capability = capability_rows(ctx.store, ctx.as_of, ctx.cfg)
+    return (OK if any(r.get("level") not in (None, "insufficient") for r in data.capability)
+            else NO_DATA)
 
 
 def section_examples(ctx: Context, data: ReportData) -> None:
