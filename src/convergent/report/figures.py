@@ -16,6 +16,7 @@ def write_figures(specs: list[dict[str, Any]], folder: Path, png_scale: float = 
         name = str(c["id"]).replace("_", "-")
         svg = vlc.vegalite_to_svg(c["spec"])
         (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
-        (folder / f"{name}.png").write_bytes(vlc.vegalite_to_png(c["spec"], scale=png_scale))
+        # rasterise the SVG already made: same pixels, without running Vega twice
+        (folder / f"{name}.png").write_bytes(vlc.svg_to_png(svg, scale=png_scale))
         written += [f"{folder.name}/{name}.svg", f"{folder.name}/{name}.png"]
     return written
