@@ -133,9 +133,9 @@ def open_store(db: str | Path | None = None, *, builtin: bool = True) -> Store:
     """Open the store (in memory unless `db` is a path) with the built-in catalog loaded."""
     store = Store(db)
     if builtin:
-        from convergent.catalog.load import load_catalog
+        from convergent.catalog.load import builtin_frames
 
-        store.replace_origin("catalog", load_catalog().frames())
+        store.replace_origin("catalog", builtin_frames())
     with store.transaction():
         store.apply_facts()
     return store

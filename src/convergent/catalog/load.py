@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -292,6 +293,28 @@ def build_evidence(paths: list[Path], origin: str = "catalog") -> tuple[Evidence
         for where, sc in cf["scores"]:
             builder.add_score(sc, where, resolve)
     return builder.ev, builder.problems
+
+
+def builtin_frames() -> dict[str, pd.DataFrame]:
+    """Store frames of the built-in catalog, cached by a hash of its files' contents."""
+    import pickle
+
+    from convergent import __version__
+    from convergent.cache import cache_dir, cached_bytes
+
+    files = builtin_files()
+    digest = hashlib.sha1(__version__.encode())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    name = f"catalog-{digest.hexdigest()[:16]}.pkl"
+    data = cached_bytes(name, lambda: pickle.dumps(load_catalog(files).frames()))
+    try:
+        return pickle.loads(data)
+    except Exception:  # a damaged cache file: drop it and rebuild from the YAML
+        with contextlib.suppress(OSError):
+            (cache_dir() / name).unlink()
+        return load_catalog(files).frames()
 
 
 def load_catalog(paths: list[Path] | None = None, origin: str = "catalog") -> Evidence:

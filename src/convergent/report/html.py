@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -295,23 +294,12 @@ def vega_bundle() -> str:
     Bundling takes seconds, so the result is kept in the user's cache folder, keyed by
     the vl-convert version; a missing or unwritable cache only costs the time.
     """
-    import os
-
     import vl_convert as vlc
 
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "convergent"
-    path = base / f"vega-bundle-{vlc.__version__}.js"
-    try:
-        js = path.read_text("utf-8")
-    except OSError:
-        js = vlc.javascript_bundle()
-        try:
-            base.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(js, encoding="utf-8")
-            tmp.replace(path)
-        except OSError:
-            pass
+    from convergent.cache import cached_bytes
+
+    js = cached_bytes(f"vega-bundle-{vlc.__version__}.js",
+                      lambda: vlc.javascript_bundle().encode("utf-8")).decode("utf-8")
     return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
