@@ -107,7 +107,9 @@ def levenberg_marquardt(
     n, p = th.shape
 
     def resid(x: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(sw * (f(t, x) - y), nan=1e6)
+        out = sw * (f(t, x) - y)
+        out[np.isnan(out)] = 1e6       # a NaN prediction is a very bad fit, not a crash
+        return out
 
     r = resid(th)
     cost = (r**2).sum(axis=1)
