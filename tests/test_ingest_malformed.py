@@ -113,6 +113,7 @@ CASES: list[tuple[str, str, Callable[[Path], Path], str, int | None]] = [
     ("utf16-bom", "epoch", w_text(EPOCH, "utf-16"), "UTF-16", None),
     ("utf16-le-no-bom", "epoch", w_text(EPOCH, "utf-16-le"), "UTF-16", None),
     ("empty-file", "epoch", w_text(""), "empty", None),
+    ("header-only", "epoch", w_text(LINES[0] + "\n"), "no data rows", None),
     ("blank-file", "epoch", w_text("\n\n  \n"), "empty", None),
     ("latin1-byte", "epoch", w_bytes(cell(EPOCH, 2, "Abstract", "caf\u00e9").encode("latin-1")),
      "UTF-8", None),

@@ -269,6 +269,39 @@ def locate_csv_problem(path: Path, name: str, ncols: int) -> ConvergentError | N
     return None
 
 
+def _checked_header(path: Path, name: str, required: Sequence[str]) -> list[str]:
+    """Sniff the encoding, check the header, and walk small files strictly for structure."""
+    sniff_text(path, name)
+    header = read_header(path, name, required)
+    if path.stat().st_size <= STRICT_SCAN_BYTES:
+        located = locate_csv_problem(path, name, len(header))
+        if located is not None:
+            raise located
+    return header
+
+
+def _csv_options(header: list[str]) -> dict[str, Any]:
+    """pyarrow CSV options: header skipped, every cell text, empty cells null."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    return {
+        "read_options": pcsv.ReadOptions(column_names=header, skip_rows=1,
+                                         block_size=8 * MAX_CELL_BYTES),
+        "parse_options": pcsv.ParseOptions(newlines_in_values=True),
+        "convert_options": pcsv.ConvertOptions(
+            column_types={h: pa.string() for h in header}, null_values=[""],
+            strings_can_be_null=True, quoted_strings_can_be_null=True)}
+
+
+def _parse_error(path: Path, name: str, ncols: int, exc: BaseException) -> ConvergentError:
+    """The error for a file pyarrow cannot parse: located by row when possible."""
+    located = locate_csv_problem(path, name, ncols)
+    if located is not None:
+        return located
+    return ConvergentError(f"cannot parse CSV: {str(exc).splitlines()[0][:200]}", where=name)
+
+
 def load_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str,
              required: Sequence[str]) -> list[str]:
     """Read a CSV (all cells as text) and expose it to DuckDB as view `table`.
@@ -279,36 +312,74 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str,
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    sniff_text(path, name)
-    header = read_header(path, name, required)
-    if path.stat().st_size <= STRICT_SCAN_BYTES:
-        located = locate_csv_problem(path, name, len(header))
-        if located is not None:
-            raise located
+    header = _checked_header(path, name, required)
     try:
-        tb = pcsv.read_csv(
-            path,
-            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1,
-                                          block_size=8 * MAX_CELL_BYTES),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, null_values=[""],
-                strings_can_be_null=True, quoted_strings_can_be_null=True))
+        tb = pcsv.read_csv(path, **_csv_options(header))
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-        located = locate_csv_problem(path, name, len(header))
-        if located is not None:
-            raise located from None
-        raise ConvergentError(f"cannot parse CSV: {str(exc).splitlines()[0][:200]}",
-                              where=name) from None
+        raise _parse_error(path, name, len(header), exc) from None
     tb = tb.append_column("_row", pa.array(range(2, tb.num_rows + 2), pa.int64()))
     con.register(table, tb)
     big = _oversized(con, table, header)
     if big is not None:
-        row, col = big
-        raise ConvergentError(
-            f"row {row}, column {col!r}: cell is larger than {MAX_CELL_BYTES // 1024} KiB",
-            where=f"{name}:{row}:{col}")
+        raise oversized_error(name, *big)
     return header
+
+
+def oversized_error(name: str, row: int, col: str) -> ConvergentError:
+    """The error for a cell above MAX_CELL_BYTES."""
+    return ConvergentError(
+        f"row {row}, column {col!r}: cell is larger than {MAX_CELL_BYTES // 1024} KiB",
+        where=f"{name}:{row}:{col}")
+
+
+def oversized_sql(header: Sequence[str], alias: str = "") -> str:
+    """SQL naming the first column (header order) of a row whose cell is too large, else NULL."""
+    arms = " ".join(f"WHEN strlen({alias}{qi(h)}) > {MAX_CELL_BYTES} THEN "
+                    "'" + h.replace("'", "''") + "'" for h in header)
+    return f"CASE {arms} END"
+
+
+class CsvStream:
+    """A CSV parsed block by block, registered in DuckDB as an Arrow stream with `_row`.
+
+    The stream can be scanned once. A parse error stops it early and is raised by `finish`,
+    with the same message `load_csv` gives, so the whole table never sits in memory.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str,
+                 required: Sequence[str]) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        self.path, self.name, self.table = path, name, table
+        self.header = _checked_header(path, name, required)
+        self.error: BaseException | None = None
+        try:
+            reader = pcsv.open_csv(path, **_csv_options(self.header))
+        except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+            raise _parse_error(path, name, len(self.header), exc) from None
+        schema = pa.schema([*reader.schema, pa.field("_row", pa.int64())])
+        self.con = con
+        con.register(table, pa.RecordBatchReader.from_batches(schema, self._batches(reader)))
+
+    def _batches(self, reader: Any) -> Iterable[Any]:
+        import pyarrow as pa
+
+        first = 2
+        try:
+            for batch in reader:
+                rows = pa.array(range(first, first + batch.num_rows), pa.int64())
+                first += batch.num_rows
+                yield pa.RecordBatch.from_arrays([*batch.columns, rows],
+                                                 names=[*self.header, "_row"])
+        except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+            self.error = exc
+
+    def finish(self) -> None:
+        """Unregister the stream; raise the parse error that stopped it, if any."""
+        self.con.unregister(self.table)
+        if self.error is not None:
+            raise _parse_error(self.path, self.name, len(self.header), self.error)
 
 
 def _duck_struct(cols: dict[str, str]) -> str:

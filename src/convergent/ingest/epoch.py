@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
 from convergent.ingest.common import (
+    CsvStream,
     Existing,
     IngestReport,
     Input,
@@ -14,7 +15,8 @@ from convergent.ingest.common import (
     as_row_set,
     existing_entities,
     frame,
-    load_csv,
+    oversized_error,
+    oversized_sql,
     qi,
     resolve,
     sql_model_key,
@@ -169,10 +171,13 @@ def _col(cols: dict[str, str | None], key: str) -> str:
 def _number_sql(expr: str) -> tuple[str, str]:
     """SQL for the largest of comma-separated numbers, and for 'some part is not a number'."""
     parts = f"string_split({expr}, ',')"
-    value = (f"CASE WHEN {expr} IS NULL OR trim({expr}) = '' THEN NULL ELSE "
+    one = f"TRY_CAST(trim({expr}) AS DOUBLE)"
+    value = (f"CASE WHEN {expr} IS NULL OR trim({expr}) = '' THEN NULL "
+             f"WHEN NOT contains({expr}, ',') THEN {one} ELSE "
              f"list_max(list_transform({parts}, lambda v: TRY_CAST(trim(v) AS DOUBLE))) END")
-    bad = (f"({expr} IS NOT NULL AND trim({expr}) <> '' AND "
-           f"len(list_filter({parts}, lambda v: TRY_CAST(trim(v) AS DOUBLE) IS NULL)) > 0)")
+    bad = (f"({expr} IS NOT NULL AND trim({expr}) <> '' AND CASE "
+           f"WHEN NOT contains({expr}, ',') THEN {one} IS NULL ELSE "
+           f"len(list_filter({parts}, lambda v: TRY_CAST(trim(v) AS DOUBLE) IS NULL)) > 0 END)")
     return value, bad
 
 
@@ -185,26 +190,43 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, An
     con.unregister(name + "_df")
 
 
-def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None], name: str,
-           problems: Problems) -> None:
-    """Type every column into temp table _ep_t and record each bad cell with row and column."""
+def _load_rows(con: duckdb.DuckDBPyConnection, stream: CsvStream,
+               cols: dict[str, str | None]) -> None:
+    """Parse the file in one streamed pass into typed temp table _ep_t; raise on bad structure.
+
+    Column `big` names the first cell of a row above the size limit; the whole raw table is
+    never held in memory.
+    """
     nums = {k: _number_sql(_col(cols, k)) for k in NUMERIC}
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _ep_t AS SELECT
-          r._row AS row, trim(r."Model") AS name, trim(r."Organization") AS org,
-          r."Publication date" AS date_raw,
-          CASE WHEN regexp_full_match(trim(r."Publication date"), '\\d{{4}}-\\d{{2}}-\\d{{2}}')
-               THEN TRY_CAST(trim(r."Publication date") AS DATE) END AS date,
-          r."Domain" AS domain,
-          {", ".join(f"{v} AS {k}, {b} AS {k}_bad, {_col(cols, k)} AS {k}_raw"
-                     for k, (v, b) in nums.items())},
-          {_col(cols, "notes")} AS notes, {_col(cols, "hardware")} AS hardware,
-          trim({_col(cols, "precision")}) AS precision_raw,
-          trim({_col(cols, "access")}) AS access, {_col(cols, "country")} AS country_raw,
-          lower(trim(coalesce({_col(cols, "frontier")}, ''))) AS frontier_raw,
-          md5(concat_ws(chr(31), {", ".join(
-              f"coalesce({qi(c)}, chr(0))" for c in _raw_columns(con))})) AS row_hash
-        FROM _ep_raw r""")
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _ep_t AS SELECT
+              r._row AS row, trim(r."Model") AS name, trim(r."Organization") AS org,
+              r."Publication date" AS date_raw,
+              CASE WHEN regexp_full_match(trim(r."Publication date"), '\\d{{4}}-\\d{{2}}-\\d{{2}}')
+                   THEN TRY_CAST(trim(r."Publication date") AS DATE) END AS date,
+              r."Domain" AS domain,
+              {", ".join(f"{v} AS {k}, {b} AS {k}_bad, {_col(cols, k)} AS {k}_raw"
+                         for k, (v, b) in nums.items())},
+              {_col(cols, "notes")} AS notes, {_col(cols, "hardware")} AS hardware,
+              trim({_col(cols, "precision")}) AS precision_raw,
+              trim({_col(cols, "access")}) AS access, {_col(cols, "country")} AS country_raw,
+              lower(trim(coalesce({_col(cols, "frontier")}, ''))) AS frontier_raw,
+              md5(concat_ws(chr(31), {", ".join(
+                  f"coalesce({qi(c)}, chr(0))" for c in stream.header)})) AS row_hash,
+              {oversized_sql(stream.header, "r.")} AS big
+            FROM _ep_raw r""")
+    finally:
+        stream.finish()
+    big = con.execute("SELECT row, big FROM _ep_t WHERE big IS NOT NULL ORDER BY row LIMIT 1"
+                      ).fetchone()
+    if big is not None:
+        raise oversized_error(stream.name, int(big[0]), big[1])
+
+
+def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None],
+           problems: Problems) -> None:
+    """Record each bad cell of _ep_t with its row and column."""
     checks: list[tuple[str, str, str]] = [
         ("name IS NULL OR name = ''", "Model", "'empty model name'"),
         ("date_raw IS NULL OR trim(date_raw) = ''", "Publication date", "'empty date'"),
@@ -230,17 +252,16 @@ def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None], name: st
     for row, col, msg in con.execute(f"SELECT * FROM ({union}) ORDER BY row, col").fetchall():
         problems.add(int(row), col or None, msg)
     dups = con.execute(f"""
-        SELECT row, first_row, name FROM (
-          SELECT row, name, k, min(row) OVER (PARTITION BY k) AS first_row FROM (
-            SELECT row, name, {sql_model_key("name")} AS k
-            FROM _ep_t WHERE name IS NOT NULL AND name <> ''))
-        WHERE row <> first_row AND k <> '' ORDER BY row""").fetchall()
+        WITH keyed AS (
+          SELECT row, name, {sql_model_key("name")} AS k
+          FROM _ep_t WHERE name IS NOT NULL AND name <> ''),
+        first AS (
+          SELECT k, min(row) AS first_row FROM keyed WHERE k <> ''
+          GROUP BY k HAVING count(*) > 1)
+        SELECT keyed.row, first.first_row, keyed.name FROM keyed JOIN first USING (k)
+        WHERE keyed.row <> first.first_row ORDER BY keyed.row""").fetchall()
     for row, first, model in dups:
         problems.add(int(row), "Model", f"duplicate model {model!r} (first at row {first})")
-
-
-def _raw_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("DESCRIBE _ep_raw").fetchall() if r[0] != "_row"]
 
 
 def _mappings(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
@@ -288,18 +309,20 @@ def _mappings(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
 
 
 def _typed(con: duckdb.DuckDBPyConnection, bad: set[int]) -> None:
-    """Rows that passed validation, with mapped values and MoE facts (temp table _ep)."""
+    """Rows that passed validation (view _ep_v over _ep_t, so the rows are not copied)."""
     import pandas as pd
 
     con.register("_bad_df", pd.DataFrame({"row": sorted(bad)}, dtype="int64"))
-    con.execute("CREATE OR REPLACE TEMP TABLE _ep_v AS SELECT * FROM _ep_t "
-                "WHERE row NOT IN (SELECT row FROM _bad_df)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _ep_bad AS SELECT row FROM _bad_df")
     con.unregister("_bad_df")
+    con.execute("CREATE OR REPLACE TEMP VIEW _ep_v AS SELECT * FROM _ep_t "
+                "WHERE row NOT IN (SELECT row FROM _ep_bad)")
 
 
 def _finish(con: duckdb.DuckDBPyConnection) -> None:
+    """View _ep: valid rows with mapped values, computed once when _ep_own is built."""
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _ep AS SELECT
+        CREATE OR REPLACE TEMP VIEW _ep AS SELECT
           v.row, v.name, v.org, o.org1, o.frontier_opt, c.country, v.date, d.modality, d.dseg,
           a.openness, CASE a.openness WHEN 'open' THEN TRUE WHEN 'closed' THEN FALSE END
             AS open_weights,
@@ -307,10 +330,9 @@ def _finish(con: duckdb.DuckDBPyConnection) -> None:
           CASE WHEN n.moe THEN coalesce(n.active_abs, n.active_frac * v.params) END AS active,
           coalesce(n.moe, FALSE) AS moe, v.compute, v.cost, v.dataset, p.precision, v.hardware,
           v.row_hash,
-          CASE WHEN trim(regexp_replace(lower(v.name), '[^a-z0-9]+', '-', 'g'), '-') = ''
-               THEN 'e-' || left(sha1(v.name), 10)
-               ELSE trim(regexp_replace(lower(v.name), '[^a-z0-9]+', '-', 'g'), '-') END AS slug
-        FROM _ep_v v
+          CASE WHEN v.slug0 = '' THEN 'e-' || left(sha1(v.name), 10) ELSE v.slug0 END AS slug
+        FROM (SELECT *, trim(regexp_replace(lower(name), '[^a-z0-9]+', '-', 'g'), '-') AS slug0
+              FROM _ep_v) v
         JOIN _m_org o ON o.org IS NOT DISTINCT FROM v.org
         JOIN _m_country c ON c.country_raw IS NOT DISTINCT FROM v.country_raw
         JOIN _m_domain d ON d.domain IS NOT DISTINCT FROM v.domain
@@ -328,7 +350,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, ex: Existing) -> dict[int, str]:
     con.register("_exkeys", keys)
     bare = "regexp_replace(name, '\\s*\\([^)]*\\)', '', 'g')"
     cand = con.execute(f"""
-        SELECT row, name, org, date FROM _ep WHERE
+        SELECT row, name, org, date FROM _ep_v WHERE
           {sql_model_key("name")} IN (SELECT k FROM _exkeys)
           OR {sql_model_key(bare)} IN (SELECT k FROM _exkeys)
         ORDER BY row""").fetchall()
@@ -360,11 +382,14 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
     import pandas as pd
 
     con = store.con.con
-    header = load_csv(con, inp.path, inp.name, "_ep_raw", REQUIRED)
-    cols = _columns(header)
-    report.rows_read = con.execute("SELECT count(*) FROM _ep_raw").fetchone()[0]
+    stream = CsvStream(con, inp.path, inp.name, "_ep_raw", REQUIRED)
+    cols = _columns(stream.header)
+    _load_rows(con, stream, cols)
+    report.rows_read = con.execute("SELECT count(*) FROM _ep_t").fetchone()[0]
+    if report.rows_read == 0:
+        raise ConvergentError("the file has a header but no data rows", where=inp.name)
     problems = Problems(inp.name)
-    _stage(con, cols, inp.name, problems)
+    _stage(con, cols, problems)
     bad = problems.resolve(skip_bad_rows, report)
     _typed(con, bad)
     _mappings(con, report)
@@ -380,13 +405,18 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
     foreign = pd.DataFrame({"eid": list(ex.info)}, dtype="object")
     con.register("_foreign_df", foreign)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _ep_own AS SELECT * EXCLUDE (rank),
-          CASE WHEN rank > 1 THEN eid0 || '-' || left(md5(name), 6) ELSE eid0 END AS eid
-        FROM (SELECT *, row_number() OVER (PARTITION BY eid0 ORDER BY length(name), name)
-                AS rank
-              FROM (SELECT e.*, CASE WHEN e.slug IN (SELECT eid FROM _foreign_df)
-                      THEN e.slug || '-epoch' ELSE e.slug END AS eid0
-                    FROM _ep e WHERE e.row NOT IN (SELECT row FROM _match_df)))""")
+        CREATE OR REPLACE TEMP TABLE _ep_own AS SELECT *, eid0 AS eid FROM (
+          SELECT e.*, CASE WHEN e.slug IN (SELECT eid FROM _foreign_df)
+                   THEN e.slug || '-epoch' ELSE e.slug END AS eid0
+          FROM _ep e WHERE e.row NOT IN (SELECT row FROM _match_df))""")
+    con.execute("""
+        UPDATE _ep_own SET eid = eid0 || '-' || left(md5(name), 6) WHERE row IN (
+          SELECT row FROM (
+            SELECT row, row_number() OVER (PARTITION BY eid0 ORDER BY length(name), name)
+              AS rank
+            FROM _ep_own WHERE eid0 IN (
+              SELECT eid0 FROM _ep_own GROUP BY eid0 HAVING count(*) > 1))
+          WHERE rank > 1)""")
     con.unregister("_foreign_df")
     dup = con.execute("""SELECT a.row, b.row, a.name FROM _ep_own a JOIN _ep_own b
         ON a.eid = b.eid AND a.row > b.row ORDER BY a.row LIMIT 1""").fetchone()
@@ -406,6 +436,12 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
     report.unchanged += counts.get("unchanged", 0)
     frames, foreign_ids, stale = _matched_rows(con, store, ex, matched, sid, report)
     con.unregister("_match_df")
+    for view in ("_ep", "_ep_v"):
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    con.execute("DROP TABLE IF EXISTS _ep_t")
+    if counts.get("unchanged", 0):
+        con.execute("DELETE FROM _ep_own WHERE row IN "
+                    "(SELECT row FROM _ep_state WHERE state = 'unchanged')")
     with store.transaction():
         upsert_source(store, src)
         _write_own(con, sid)
@@ -414,8 +450,7 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
 
             replace_entities(store, ORIGIN, stale, foreign_ids, frames)
         store.apply_facts()
-    con.unregister("_ep_raw")
-    for t in ("_ep_t", "_ep_v", "_ep", "_ep_own", "_ep_state", "_areas", "_m_domain",
+    for t in ("_ep_bad", "_ep_own", "_ep_state", "_areas", "_m_domain",
               "_m_access", "_m_prec", "_m_country", "_m_notes", "_m_hw", "_m_org"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
@@ -576,14 +611,12 @@ def _field_conflicts(rec: dict[str, Any], info: dict[str, Any], eid: str,
 
 
 def _write_own(con: duckdb.DuckDBPyConnection, sid: str) -> None:
-    """Replace changed Epoch-owned entities and their aliases, segments and adoptions in SQL."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _chg AS SELECT o.* FROM _ep_own o "
-                "JOIN _ep_state s USING (row) WHERE s.state <> 'unchanged'")
-    con.execute("DELETE FROM entities WHERE origin = ? AND entity_id IN (SELECT eid FROM _chg)",
+    """Replace changed Epoch-owned entities (the rows left in _ep_own) and their rows, in SQL."""
+    con.execute("DELETE FROM entities WHERE origin = ? AND entity_id IN (SELECT eid FROM _ep_own)",
                 [ORIGIN])
     for t in ("aliases", "segments"):
-        con.execute(f"DELETE FROM {t} WHERE entity_id IN (SELECT eid FROM _chg)")
-    con.execute("DELETE FROM adoptions WHERE origin = ? AND entity_id IN (SELECT eid FROM _chg)",
+        con.execute(f"DELETE FROM {t} WHERE entity_id IN (SELECT eid FROM _ep_own)")
+    con.execute("DELETE FROM adoptions WHERE origin = ? AND entity_id IN (SELECT eid FROM _ep_own)",
                 [ORIGIN])
     con.execute("""INSERT INTO entities (entity_id, name, kind, organization, country, date,
           modality, params_total, params_active, open_weights, context_length,
@@ -591,19 +624,19 @@ def _write_own(con: duckdb.DuckDBPyConnection, sid: str) -> None:
           row_hash)
         SELECT eid, name, 'model', org1, country, date, modality, params, active, open_weights,
           NULL, compute, cost, dataset, CASE WHEN frontier THEN 'frontier' ELSE 'notable' END,
-          ?, ?, row_hash FROM _chg""", [ORIGIN, sid])
-    con.execute("INSERT INTO aliases SELECT name, eid FROM _chg")
+          ?, ?, row_hash FROM _ep_own""", [ORIGIN, sid])
+    con.execute("INSERT INTO aliases SELECT name, eid FROM _ep_own")
     con.execute("""INSERT INTO segments SELECT eid, dim, value FROM (
-          SELECT row, eid, 1 AS k, 'modality' AS dim, modality AS value FROM _chg
-          UNION ALL SELECT row, eid, 2, 'domain', dseg FROM _chg
-          UNION ALL SELECT row, eid, 3, 'openness', openness FROM _chg
-          UNION ALL SELECT row, eid, 4, 'country', country FROM _chg
+          SELECT row, eid, 1 AS k, 'modality' AS dim, modality AS value FROM _ep_own
+          UNION ALL SELECT row, eid, 2, 'domain', dseg FROM _ep_own
+          UNION ALL SELECT row, eid, 3, 'openness', openness FROM _ep_own
+          UNION ALL SELECT row, eid, 4, 'country', country FROM _ep_own
           UNION ALL SELECT row, eid, 5, 'tier',
-            CASE WHEN frontier THEN 'frontier' ELSE 'notable' END FROM _chg)""")
+            CASE WHEN frontier THEN 'frontier' ELSE 'notable' END FROM _ep_own)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _vend AS
         SELECT row, eid, date, vendor, 1.0 / count(*) OVER (PARTITION BY row) AS weight FROM (
           SELECT DISTINCT c.row, c.eid, c.date, m.vendor FROM (
-            SELECT row, eid, date, trim(unnest(string_split(hardware, ','))) AS hw FROM _chg
+            SELECT row, eid, date, trim(unnest(string_split(hardware, ','))) AS hw FROM _ep_own
             WHERE hardware IS NOT NULL) c JOIN _m_hw m ON m.hw = c.hw)""")
     con.execute("""INSERT INTO adoptions (entity_id, area_id, option, weight, date, source_id,
           origin)
@@ -612,15 +645,14 @@ def _write_own(con: duckdb.DuckDBPyConnection, sid: str) -> None:
               WHEN a.area_id = 'precision' THEN c.precision
               WHEN a.area_id = 'ffn' AND c.moe THEN 'MoE'
               ELSE 'unknown' END AS option, 1.0 AS weight, c.date
-          FROM _chg c JOIN _areas a ON a.modality = c.modality
+          FROM _ep_own c JOIN _areas a ON a.modality = c.modality
           WHERE NOT (a.area_id = 'accelerator_vendor' AND c.row IN (SELECT row FROM _vend))
           UNION ALL SELECT row, eid, 'accelerator_vendor', vendor, weight, date FROM _vend
-          UNION ALL SELECT c.row, c.eid, 'precision', c.precision, 1.0, c.date FROM _chg c
+          UNION ALL SELECT c.row, c.eid, 'precision', c.precision, 1.0, c.date FROM _ep_own c
             WHERE c.modality NOT IN (SELECT modality FROM _areas WHERE area_id = 'precision')
             AND c.precision <> 'unknown'
-          UNION ALL SELECT c.row, c.eid, 'ffn', 'MoE', 1.0, c.date FROM _chg c
+          UNION ALL SELECT c.row, c.eid, 'ffn', 'MoE', 1.0, c.date FROM _ep_own c
             WHERE c.moe AND c.modality NOT IN (SELECT modality FROM _areas WHERE area_id = 'ffn')
-          UNION ALL SELECT row, eid, 'frontier_developer', frontier_opt, 1.0, date FROM _chg
+          UNION ALL SELECT row, eid, 'frontier_developer', frontier_opt, 1.0, date FROM _ep_own
             WHERE frontier)""", [sid, ORIGIN])
     con.execute("DROP TABLE IF EXISTS _vend")
-    con.execute("DROP TABLE IF EXISTS _chg")
