@@ -77,7 +77,7 @@ def _capability_criterion(r: dict[str, Any], cfg: dict[str, Any]) -> tuple[str, 
     sat_zh = "；已接近满分（饱和）" if r.get("saturated") else ""
     if r.get("spread_pct") is not None:
         pts, pct = r["spread_pts"], r["spread_pct"]
-        return (f"top-{k} spread {pts:.1f} pts ({pct:.1f}% of top){sat_en}",
+        return (f"top {k} spread {pts:.1f} pts ({pct:.1f}% of the top){sat_en}",
                 f"前 {k} 名差距 {pts:.1f} 分（最高分的 {pct:.1f}%）{sat_zh}")
     edge = r.get("edge_pp")
     edge_txt = "—" if edge is None else f"{edge:.1f}"

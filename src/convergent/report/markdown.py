@@ -163,14 +163,7 @@ def matrix_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
 
 def _capability_row(r: dict[str, Any], data: ReportData, lang: str) -> dict[str, Any]:
     zh = lang == "zh"
-    k = fmt_num(r.get("k"))
-    if _finite(r.get("spread_pct")):
-        crit = (f"前 {k} 名分差 {fmt_num(r.get('spread_pts'))} 分 = 最高分的 "
-                f"{fmt_num(r.get('spread_pct'))}%" if zh else
-                f"top {k} spread {fmt_num(r.get('spread_pts'))} pts = "
-                f"{fmt_num(r.get('spread_pct'))}% of the top")
-    else:
-        crit = (f"少于 {k} 个模型有分数" if zh else f"fewer than {k} models scored")
+    crit = (r.get("criterion_zh") if zh else r.get("criterion")) or ""
     contro = []
     if r.get("saturated"):
         contro.append(t("saturated", lang))
