@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,3 +21,20 @@ WindowOpt = Annotated[str | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Label language.")]
+
+
+def setup(db: Path | None, config: Path | None, as_of: str | None, window: str | None = None
+          ) -> tuple[Any, dict[str, Any], dt.date, int]:
+    """Settings, the open store, the as-of date (default: newest evidence) and the window
+    length in days; the config is read first so a bad file fails before any work."""
+    from convergent.analysis import evidence_as_of
+    from convergent.classify import parse_date, parse_window
+    from convergent.config import load_config
+    from convergent.measures import months_to_days
+    from convergent.store import open_store
+
+    cfg = load_config(config)
+    when = parse_date(as_of) if as_of else None
+    length = parse_window(window) if window else months_to_days(cfg["window"]["months"])
+    store = open_store(db)
+    return store, cfg, when or evidence_as_of(store), length

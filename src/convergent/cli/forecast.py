@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, LangOpt
+from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, LangOpt, setup
 from convergent.cli.render import Lang, emit
 
 app = typer.Typer(
@@ -23,18 +23,6 @@ BootOpt = Annotated[int | None, typer.Option(
     "--bootstrap", help="Bootstrap resamples for the intervals (default from config; 0: none).")]
 NoSegOpt = Annotated[bool, typer.Option(
     "--no-segments", help="Skip segment tables in the history: much faster, no L0 detection.")]
-
-
-def _setup(db: Any, config: Any, as_of: str | None) -> tuple[Any, dict[str, Any], dt.date]:
-    from convergent.analysis import evidence_as_of
-    from convergent.classify import parse_date
-    from convergent.config import load_config
-    from convergent.store import open_store
-
-    cfg = load_config(config)
-    store = open_store(db)
-    when = parse_date(as_of) if as_of else evidence_as_of(store)
-    return store, cfg, when
 
 
 def _month(d: dt.date | None) -> str:
@@ -74,7 +62,7 @@ def forecast(
         return
     from convergent.forecast.crossings import forecast_areas
 
-    store, cfg, when = _setup(db, config, as_of)
+    store, cfg, when, _ = setup(db, config, as_of)
     rows = forecast_areas(store, when, cfg, areas=area, bootstrap=bootstrap)
     if json or csv:
         if csv:
@@ -126,7 +114,7 @@ def backtest_cmd(
     from convergent.classify import Classifier
     from convergent.forecast.backtest import backtest, predictability, summary
 
-    store, cfg, when = _setup(db, config, None)
+    store, cfg, when, _ = setup(db, config, None)
     rows = backtest(store, cfg, clf=Classifier(store, cfg), data_end=when)
     summ = summary(rows)
     if json:
@@ -175,7 +163,7 @@ def history_cmd(
     from convergent.classify import parse_date
     from convergent.forecast.history import level_history, phases
 
-    store, cfg, when = _setup(db, config, as_of)
+    store, cfg, when, _ = setup(db, config, as_of)
     first = parse_date(start) if start else dt.date(2023, 1, 1)
     hist = level_history(store, cfg, first, when, segments=not no_segments)
     rows = hist if quarterly else phases(hist)
@@ -215,7 +203,7 @@ def timeline_cmd(
     from convergent.classify import parse_date
     from convergent.forecast.timeline import gantt
 
-    store, cfg, when = _setup(db, config, as_of)
+    store, cfg, when, _ = setup(db, config, as_of)
     text, rows = gantt(store, cfg, when, parse_date(start) if start else None, lang.value,
                        segments=not no_segments, bootstrap=bootstrap,
                        until=parse_date(until) if until else None)

@@ -6,31 +6,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, LangOpt, WindowOpt
+from convergent.cli.common import (
+    AsOfOpt,
+    ConfigOpt,
+    CsvOpt,
+    DbOpt,
+    JsonOpt,
+    LangOpt,
+    WindowOpt,
+    setup,
+)
 from convergent.cli.render import Lang, emit
 
 if TYPE_CHECKING:
     import datetime as dt
-    from pathlib import Path
 
     from convergent.classify import Classifier
     from convergent.store import Store
-
-
-def _setup(db: Path | None, config: Path | None, as_of: str | None, window: str | None
-           ) -> tuple[Store, dict[str, Any], dt.date, int]:
-    """Open the store and settings; resolve the as-of date and the window length in days."""
-    from convergent.analysis import evidence_as_of
-    from convergent.classify import parse_date, parse_window
-    from convergent.config import load_config
-    from convergent.measures import months_to_days
-    from convergent.store import open_store
-
-    cfg = load_config(config)
-    store = open_store(db)
-    when = parse_date(as_of) if as_of else evidence_as_of(store)
-    length = parse_window(window) if window else months_to_days(cfg["window"]["months"])
-    return store, cfg, when, length
 
 
 def _results(store: Store, cfg: dict[str, Any], when: dt.date, length: int,
@@ -78,7 +70,7 @@ def layers(
     from convergent.classify import Classifier
     from convergent.layers import NOT_MEASURED, five_layer_table, layer_scores, pyramid_mermaid
 
-    store, cfg, when, length = _setup(db, config, as_of, window)
+    store, cfg, when, length = setup(db, config, as_of, window)
     clf = Classifier(store, cfg)
     results = _results(store, cfg, when, length, clf)
     rows = layer_scores(results, cfg)
@@ -163,7 +155,7 @@ def drivers(
     from convergent.drivers import GROUPS, INSUFFICIENT
     from convergent.drivers import drivers as measure
 
-    store, cfg, when, length = _setup(db, config, as_of, window)
+    store, cfg, when, length = setup(db, config, as_of, window)
     rows = measure(store, when, cfg, length)
     if json:
         emit(rows, as_json=True, data=rows)
@@ -226,7 +218,7 @@ def advice(
     from convergent.advice import advise
     from convergent.registry import get_area
 
-    store, cfg, when, length = _setup(db, config, as_of, window)
+    store, cfg, when, length = setup(db, config, as_of, window)
     wanted = {get_area(a).area_id for a in area} if area else None
     results = [r for r in _results(store, cfg, when, length)
                if wanted is None or r.get("area") in wanted]

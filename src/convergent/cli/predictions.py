@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, LangOpt
+from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, LangOpt, setup
 from convergent.cli.render import Lang, emit
 
 
@@ -26,19 +26,13 @@ def predictions(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Each prediction's status, the current value of its metric, and Brier scores."""
-    from convergent.analysis import evidence_as_of
-    from convergent.classify import parse_date
-    from convergent.config import load_config
     from convergent.errors import ConvergentError
     from convergent.forecast.predictions import brier_summary, evaluate_predictions, load_registry
-    from convergent.store import open_store
 
     if only_file and registry_file is None:
         raise ConvergentError("--only-file needs --registry FILE")
     load_registry(registry_file, include_packaged=not only_file)
-    cfg = load_config(config)
-    store = open_store(db)
-    when = parse_date(as_of) if as_of else evidence_as_of(store)
+    store, cfg, when, _ = setup(db, config, as_of)
     rows = evaluate_predictions(store, cfg, registry_file, when,
                                 include_packaged=not only_file)
     summ = brier_summary(rows)
