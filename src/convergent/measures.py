@@ -310,16 +310,3 @@ def build_segment_cubes(store: Store, areas: list[str]) -> dict[str, list[Segmen
     for cubes in out.values():
         cubes.sort(key=lambda c: c.dimension)
     return out
-
-
-def segment_tables(
-    store: Store, end: dt.date, length: int, areas: list[str], min_n_segment: int
-) -> dict[str, list[SegmentStats]]:
-    """Per area, segment×option statistics in one window (see `build_segment_cubes`)."""
-    out: dict[str, list[SegmentStats]] = {}
-    for area_id, cubes in build_segment_cubes(store, areas).items():
-        for cube in cubes:
-            st = cube.stats(day_number(end), length, min_n_segment)
-            if st is not None:
-                out.setdefault(area_id, []).append(st)
-    return out
