@@ -430,7 +430,7 @@ def assemble(
     `today` (default: the system date) decides how old the newest evidence is.
     """
     from convergent.analysis import evidence_as_of
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
 
     today = today or dt.date.today()
     newest = evidence_as_of(store, today)
