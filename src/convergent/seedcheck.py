@@ -262,7 +262,7 @@ def top_share_claim(inp: Inputs, cfg: dict[str, Any]) -> dict[str, Any]:
     """§五 '头部 6 家垄断 95% 市场': the 6 largest frontier developers' share of frontier models."""
     import numpy as np
 
-    from convergent.classify import stars_for
+    from convergent.levels import stars_for
 
     zh, en = "头部 6 家垄断 95% 市场", "the top 6 firms hold 95% of the market"
     r = inp.row("frontier_developer")
@@ -286,13 +286,13 @@ def top_share_claim(inp: Inputs, cfg: dict[str, Any]) -> dict[str, Any]:
                  f"窗口内前沿模型的前 6 家提供商占 {_pct(top)}（共 {firms} 家，n = {n:.0f}）",
                  f"the 6 largest of {firms} frontier developers release {_pct(top)} of the "
                  f"window's frontier models (n = {n:.0f})",
-                 value=top, n=n, certainty=keep, stars=stars_for(keep, cfg),
+                 value=top, n=n, certainty=keep, stars=stars_for(keep, cfg["certainty"]["stars"]),
                  areas=["frontier_developer"])
 
 
 def mmlu_claim(inp: Inputs, cid: str, section: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """'MMLU 差异 < 5%': the capability module's own test of that claim."""
-    from convergent.classify import stars_for
+    from convergent.levels import stars_for
 
     zh, en = "头部模型在 MMLU 上差异 < 5%", "top models differ by < 5% on MMLU"
     m = inp.mmlu
@@ -307,7 +307,7 @@ def mmlu_claim(inp: Inputs, cid: str, section: str, cfg: dict[str, Any]) -> dict
     return claim(cid, section, zh, en, CONFIRMED if holds else CONTRADICTED,
                  str(m.get("verdict_zh")), str(m.get("verdict")), value=m.get("spread_pct"),
                  n=m.get("n"), certainty=keep,
-                 stars=None if keep is None else stars_for(keep, cfg), areas=["mmlu"])
+                 stars=stars_for(keep, cfg["certainty"]["stars"]), areas=["mmlu"])
 
 
 def players_claim(inp: Inputs) -> dict[str, Any]:

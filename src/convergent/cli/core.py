@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, LangOpt, WindowOpt
-from convergent.cli.render import Lang, emit
+from convergent.cli.render import Lang, emit, fmt_cell
 
 
 def areas(json: JsonOpt = False, csv: CsvOpt = False, lang: LangOpt = Lang.en) -> None:
@@ -40,7 +40,8 @@ def classify(
     from convergent.analysis import classification_matrix
     from convergent.config import load_config
     from convergent.dates import parse_date, parse_window
-    from convergent.levels import LEVEL_NAMES
+    from convergent.levels import LEVEL_NAMES, stars_text
+    from convergent.registry import registry
 
     cfg = load_config(config)
     when = parse_date(as_of) if as_of else None
@@ -51,24 +52,30 @@ def classify(
         emit(rows, as_json=json, as_csv=csv)
         return
     zh = lang == Lang.zh
+    reg = registry()
+    pp = "个百分点/年" if zh else "pp/yr"
     table = []
     for r in rows:
         name = LEVEL_NAMES[r["level"]][0 if zh else 1]
         chal = r.get("challenger")
         trend = r.get("challenger_trend_pp")
         if r.get("kind") == "capability" and r.get("open_closed_gap_pts") is not None:
-            gap = r["open_closed_gap_pts"]
-            chal = f"闭源领先开源 {gap:+.1f} 分" if zh else f"closed leads open by {gap:+.1f} pts"
+            chal, trend = open_closed_text(float(r["open_closed_gap_pts"]), zh), None
+        layer = reg.layers.get(r["layer"])
+        leader = r.get("leader")
+        if r.get("leader_share") is not None:
+            leader = f"{leader} {r['leader_share']:.0%}"
+        elif leader and r.get("top") is not None:
+            leader = f"{leader} {fmt_cell(float(r['top']))}"
         table.append({
             "area": r["name_zh"] if zh else r["name_en"],
-            "layer": r["layer"],
+            "layer": (layer.zh if zh else layer.en) if layer else r["layer"],
             "level": f"{r['level']} {name}" if r["level"] != "insufficient" else name,
             "criterion": r["criterion_zh"] if zh else r["criterion"],
-            "leader": (f"{r['leader']} {r['leader_share']:.0%}" if r.get("leader_share")
-                       is not None else r.get("leader")),
+            "leader": leader,
             "degree": None if r["degree"] is None else f"{r['degree']:.0f}%",
-            "stars": "★" * r["stars"] + "☆" * (5 - r["stars"]) if r.get("stars") else None,
-            "controversy": (f"{chal} ({trend:+.1f} pp/yr)" if chal and trend is not None
+            "stars": stars_text(r.get("stars")),
+            "controversy": (f"{chal} ({trend:+.1f} {pp})" if chal and trend is not None
                             else chal),
             "n": r["n"],
         })
@@ -80,6 +87,15 @@ def classify(
     emit(table, columns=list(zip(keys, heads, strict=True)),
          title=f"{'收敛模型分类矩阵' if zh else 'Classification matrix'} — "
                f"{'截至' if zh else 'as of'} {when.isoformat()}")
+
+
+def open_closed_text(gap: float, zh: bool) -> str:
+    """The best closed model's lead over the best open one, said the right way round."""
+    if abs(gap) < 0.05:
+        return "开源与闭源持平" if zh else "open and closed level"
+    if gap > 0:
+        return f"闭源领先开源 {gap:.1f} 分" if zh else f"closed leads open by {gap:.1f} pts"
+    return f"开源领先闭源 {-gap:.1f} 分" if zh else f"open leads closed by {-gap:.1f} pts"
 
 
 def register(app: typer.Typer) -> None:

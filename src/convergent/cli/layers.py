@@ -199,8 +199,8 @@ def advice(
 ) -> None:
     """Print advice per area: adopt, participate and hedge, or explore; cites level, certainty."""
     from convergent.advice import advise
+    from convergent.levels import stars_text as stars
     from convergent.registry import get_area
-    from convergent.report.i18n import stars
 
     store, cfg, when, length = setup(db, config, as_of, window)
     wanted = {get_area(a).area_id for a in area} if area else None

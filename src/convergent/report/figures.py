@@ -1,4 +1,7 @@
-"""Static SVG and PNG figures of the main charts, rendered by vl-convert (no browser)."""
+"""Static SVG and PNG figures of the main charts, rendered by vl-convert (no browser).
+
+Chinese labels need a CJK font: `convergent.report.fonts` registers one before drawing.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ def write_figures(specs: list[dict[str, Any]], folder: Path, png_scale: float = 
     """Write `<id>.svg` and `<id>.png` for each chart; return the relative paths written."""
     import vl_convert as vlc
 
+    from convergent.report.fonts import register_fonts
+
+    register_fonts()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for c in specs:

@@ -1,9 +1,13 @@
-"""The interactive dashboard: Altair charts and tables in one self-contained HTML file.
+"""The interactive dashboard: every section of the Markdown report in one offline HTML page.
 
-Vega, Vega-Lite and vega-embed are inlined from vl-convert's bundle, so the page works
-offline. Chart data travels inside JSON specs that Vega renders as text (never as HTML);
-the specs sit in `<script type="application/json">` blocks with `<`, `>` and `&` escaped,
-and everything else templated into the page goes through Jinja2's autoescape.
+One page per language (`index.html` in the report's main language, `index.<lang>.html`
+for the other), linked to each other. Vega, Vega-Lite and vega-embed are inlined from
+vl-convert's bundle, so the page works offline under a strict Content-Security-Policy.
+Chart data travels inside JSON specs that Vega renders as text (never as HTML), in
+`<script type="application/json">` blocks written by Jinja's `tojson` (which escapes `<`,
+`>`, `&` and quotes); everything else goes through Jinja's autoescape. Every chart has a
+legend; charts take the width of their column (`usermeta.fit`), tables become stacked
+cards on narrow screens, so the page fits a 400 px phone and prints cleanly.
 """
 
 from __future__ import annotations
@@ -13,15 +17,15 @@ import math
 from functools import cache
 from typing import Any
 
-from markupsafe import Markup
-
-from convergent.report.assemble import ReportData, plain
+from convergent.plain import plain
+from convergent.report.assemble import ReportData
 from convergent.report.i18n import labels, level_label
-from convergent.report.markdown import fmt_degree, fmt_num, fmt_pct, matrix_rows
 
 LEVEL_COLORS = {"L4": "#1a9850", "L3": "#91cf60", "L2": "#fee08b", "L1": "#fc8d59",
                 "L0": "#d73027", "insufficient": "#bbbbbb"}
 LEVEL_RING = {"L4": 0, "L3": 1, "L2": 2, "L1": 3, "L0": 4}
+LEGEND = {"orient": "bottom", "direction": "horizontal", "columns": 3, "labelLimit": 120,
+          "symbolLimit": 40}
 
 
 def _level_scale() -> Any:
@@ -31,45 +35,101 @@ def _level_scale() -> Any:
     return alt.Scale(domain=levels, range=[LEVEL_COLORS[k] for k in levels])
 
 
+def _level_legend(title: str, lang: str) -> Any:
+    """The level colour legend, with 'insufficient' in the page's language."""
+    import altair as alt
+
+    word = level_label("insufficient", lang).replace("'", "")
+    return alt.Legend(title=title, labelExpr=f"datum.label == 'insufficient' ? '{word}' : "
+                      "datum.label", **LEGEND)
+
+
 def _name(row: dict[str, Any], lang: str) -> str:
     return str(row.get(f"name_{lang}") or row.get("name_en") or row.get("area") or "")
 
 
-def chart_shares(data: ReportData, cfg: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Every option's share over time per area, over the level bands (L2 / L3 / L4)."""
+def _spec(chart: Any, fit: str = "width") -> dict[str, Any]:
+    """The chart's Vega-Lite spec; `fit` tells the page how to size it (width or square)."""
+    spec = json.loads(chart.to_json(validate=False))
+    spec["usermeta"] = {"fit": fit}
+    return spec
+
+
+def _share_layers(df: Any, cfg: dict[str, Any], lang: str) -> tuple[Any, Any]:
+    """The level bands (L2 / L3 / L4 leader shares) and the option lines (on `df`, or on
+    the enclosing facet's data when `df` is None)."""
     import altair as alt
     import pandas as pd
 
-    if not data.history:
-        return None
-    df = pd.DataFrame(plain(data.history))
-    df["area_name"] = [r.get(f"name_{lang}") or r.get("name_en") for r in data.history]
+    lab = labels(lang)
     c = cfg["classify"]
     bands = pd.DataFrame([
         {"level": "L2", "lo": c["l2_share"], "hi": c["l3_share"]},
         {"level": "L3", "lo": c["l3_share"], "hi": c["l4_share"]},
         {"level": "L4", "lo": c["l4_share"], "hi": 1.0},
     ])
-    rule = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=12)).encode(
-        x=alt.X("date:T", title=None),
-        y=alt.Y("share:Q", title=labels(lang)["share"], scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
-        color=alt.Color("option:N", legend=None),
-        tooltip=[alt.Tooltip("area_name:N", title=labels(lang)["area"]),
-                 alt.Tooltip("option:N", title=labels(lang)["option"]),
-                 alt.Tooltip("date:T"), alt.Tooltip("share:Q", format=".1%"),
-                 alt.Tooltip("n:Q", format=".0f")],
-    )
-    band_layer = alt.Chart(bands).mark_rect(opacity=0.18).encode(
+    band = alt.Chart(bands).mark_rect(opacity=0.18).encode(
         y="lo:Q", y2="hi:Q", fill=alt.Fill("level:N", scale=_level_scale(), legend=None))
-    chart = alt.layer(band_layer, rule).properties(width=210, height=120).facet(
-        facet=alt.Facet("area_name:N", title=None), columns=4, data=df
-    )
-    return _spec(chart)
+    base = alt.Chart() if df is None else alt.Chart(df)
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=14)).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount=5)),
+        y=alt.Y("share:Q", title=lab["share"], scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=alt.Color("option:N", title=lab["option"], legend=alt.Legend(**LEGEND)),
+        tooltip=[alt.Tooltip("area_name:N", title=lab["area"]),
+                 alt.Tooltip("option:N", title=lab["option"]),
+                 alt.Tooltip("date:T", title=lab["date"]),
+                 alt.Tooltip("share:Q", title=lab["share"], format=".1%"),
+                 alt.Tooltip("n:Q", title="n", format=".0f")])
+    return band, lines
 
 
-def _spec(chart: Any) -> dict[str, Any]:
-    return json.loads(chart.to_json(validate=False))
+def _history_frame(data: ReportData, lang: str) -> Any:
+    import pandas as pd
+
+    df = pd.DataFrame(plain(data.history))
+    df["area_name"] = [r.get(f"name_{lang}") or r.get("name_en") for r in data.history]
+    return df
+
+
+def share_charts(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """One small chart per area: every option's share over time, with its own legend.
+
+    The spec is built once with Altair; each area's chart swaps in its own rows.
+    """
+    import altair as alt
+
+    if not data.history:
+        return []
+    df = _history_frame(data, lang)
+    areas = list(dict.fromkeys(df["area"]))
+    first = df[df["area"] == areas[0]]
+    band, lines = _share_layers(first, cfg, lang)
+    template = _spec(alt.layer(band, lines, data=first).properties(width=320, height=130))
+    key = template["data"]["name"]
+    cols = ["area", "area_name", "date", "option", "share", "n"]
+    out = []
+    for area in areas:
+        part = df[df["area"] == area]
+        spec = {**template, "datasets": {**template["datasets"],
+                                         key: plain(part[cols].to_dict("records"))}}
+        out.append({"id": f"shares-{area}", "title": str(part["area_name"].iloc[0]),
+                    "spec": spec})
+    return out
+
+
+def chart_shares(data: ReportData, cfg: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """The static figure of all areas: small multiples, each panel with its own legend."""
+    import altair as alt
+
+    if not data.history:
+        return None
+    df = _history_frame(data, lang)
+    band, lines = _share_layers(None, cfg, lang)
+    chart = alt.layer(band, lines).properties(width=240, height=120).facet(
+        facet=alt.Facet("area_name:N", title=None), columns=3, data=df
+    ).resolve_scale(color="independent").resolve_legend(color="independent")
+    return _spec(chart, fit="none")
 
 
 def _all_rows(data: ReportData) -> list[dict[str, Any]]:
@@ -110,12 +170,37 @@ def radar_points(data: ReportData, lang: str) -> tuple[list[dict[str, Any]], lis
             points.append({
                 "x": radius * math.sin(angle), "y": radius * math.cos(angle),
                 "area": _name(r, lang), "layer": _layer_name(layer, lang),
-                "level": r["level"], "degree": fmt_degree(deg),
+                "level": r["level"], "degree": _fmt_degree(deg),
                 "leader": str(r.get("leader") or ""),
-                "leader_share": fmt_pct(share) if share is not None else fmt_num(r.get("top")),
-                "stars": int(r.get("stars") or 0), "n": fmt_num(r.get("n")),
+                "leader_share": (_fmt_pct(share) if share is not None
+                                 else _fmt_num(r.get("top"))),
+                "stars": _stars(r.get("stars")), "n": _fmt_num(r.get("n")),
             })
     return points, left_out
+
+
+def _fmt_degree(x: Any) -> str:
+    from convergent.report.markdown import fmt_degree
+
+    return fmt_degree(x)
+
+
+def _fmt_pct(x: Any) -> str:
+    from convergent.report.markdown import fmt_pct
+
+    return fmt_pct(x)
+
+
+def _fmt_num(x: Any) -> str:
+    from convergent.report.markdown import fmt_num
+
+    return fmt_num(x)
+
+
+def _stars(x: Any) -> str:
+    from convergent.levels import stars_text
+
+    return stars_text(x)
 
 
 _BANDS = {"L0": (0, 20), "L1": (20, 45), "L2": (45, 75), "L3": (75, 90), "L4": (90, 100)}
@@ -152,7 +237,7 @@ def chart_radar(data: ReportData, lang: str) -> dict[str, Any] | None:
             rings.append({"ring": ring, "k": k, "x": ring * math.sin(a), "y": ring * math.cos(a)})
     spokes = [{"s": i, "x": 0.0, "y": 0.0, "x2": 5 * math.sin(i * span),
                "y2": 5 * math.cos(i * span)} for i in range(len(layers))]
-    sector_labels = [{"x": 5.7 * math.sin((i + 0.5) * span), "y": 5.7 * math.cos((i + 0.5) * span),
+    sector_labels = [{"x": 5.6 * math.sin((i + 0.5) * span), "y": 5.6 * math.cos((i + 0.5) * span),
                       "text": _layer_name(lay, lang)} for i, lay in enumerate(layers)]
     ring_labels = [{"x": 0.0, "y": ring + 0.5, "text": lvl}
                    for lvl, ring in LEVEL_RING.items()]
@@ -164,25 +249,25 @@ def chart_radar(data: ReportData, lang: str) -> dict[str, Any] | None:
     spoke_layer = alt.Chart(pd.DataFrame(spokes)).mark_rule(color="#bbb").encode(
         x=x, y=y, x2="x2:Q", y2="y2:Q")
     sector_layer = alt.Chart(pd.DataFrame(sector_labels)).mark_text(
-        fontSize=11, fontWeight="bold").encode(x=x, y=y, text="text:N")
+        fontSize=10, fontWeight="bold", limit=90).encode(x=x, y=y, text="text:N")
     ring_text = alt.Chart(pd.DataFrame(ring_labels)).mark_text(
         fontSize=9, color="#666").encode(x=x, y=y, text="text:N")
     lab = labels(lang)
     blips = alt.Chart(pd.DataFrame(points)).mark_point(
         filled=True, size=110, stroke="#333", strokeWidth=0.6, opacity=0.95).encode(
         x=x, y=y,
-        color=alt.Color("level:N", scale=_level_scale(), title=lab["level"]),
+        color=alt.Color("level:N", scale=_level_scale(), legend=_level_legend(lab["level"], lang)),
         tooltip=[alt.Tooltip("area:N", title=lab["area"]),
                  alt.Tooltip("layer:N", title=lab["layer"]),
                  alt.Tooltip("level:N", title=lab["level"]),
                  alt.Tooltip("degree:N", title=lab["degree"]),
                  alt.Tooltip("leader:N", title=lab["leader"]),
                  alt.Tooltip("leader_share:N", title=lab["share"]),
-                 alt.Tooltip("stars:Q", title=lab["certainty"]),
+                 alt.Tooltip("stars:N", title=lab["certainty"]),
                  alt.Tooltip("n:N", title="n")])
     chart = alt.layer(ring_layer, spoke_layer, sector_layer, ring_text, blips).properties(
-        width=560, height=560)
-    return _spec(chart)
+        width=520, height=520)
+    return _spec(chart, fit="square")
 
 
 def chart_pyramid(data: ReportData, lang: str) -> dict[str, Any] | None:
@@ -196,22 +281,23 @@ def chart_pyramid(data: ReportData, lang: str) -> dict[str, Any] | None:
     df = pd.DataFrame([{
         "layer": r.get(f"name_{lang}") or r.get("name_en"), "order": r.get("order", 0),
         "score": float(r["score"]), "lo": -float(r["score"]) / 2, "hi": float(r["score"]) / 2,
-        "level": r.get("level"), "degree": fmt_degree(r["score"]),
+        "level": r.get("level"), "degree": _fmt_degree(r["score"]),
         "unconverged": ", ".join(_name(a, lang) for a in r.get("unconverged", [])),
     } for r in rows])
     lab = labels(lang)
     order = list(df.sort_values("order", ascending=False)["layer"])
-    y = alt.Y("layer:N", sort=order, title=None)
-    bars = alt.Chart(df).mark_bar(height=26).encode(
+    y = alt.Y("layer:N", sort=order, title=None, axis=alt.Axis(labelLimit=110))
+    bars = alt.Chart(df).mark_bar(height=22).encode(
         x=alt.X("lo:Q", scale=alt.Scale(domain=[-50, 50]), axis=None), x2="hi:Q", y=y,
-        color=alt.Color("level:N", scale=_level_scale(), title=lab["level"]),
+        color=alt.Color("level:N", scale=_level_scale(), legend=_level_legend(lab["level"], lang)),
         tooltip=[alt.Tooltip("layer:N", title=lab["layer"]),
                  alt.Tooltip("level:N", title=lab["level"]),
                  alt.Tooltip("degree:N", title=lab["degree"]),
                  alt.Tooltip("unconverged:N", title=lab["unconverged"])])
-    text = alt.Chart(df).mark_text(fontSize=11).encode(
-        x=alt.value(280), y=y, text=alt.Text("degree:N"))
-    return _spec(alt.layer(bars, text).properties(width=560, height=34 * len(df)))
+    text = alt.Chart(df).mark_text(fontSize=11, dy=0).encode(
+        x=alt.X("hi:Q", scale=alt.Scale(domain=[-50, 50]), axis=None), y=y,
+        text=alt.Text("degree:N"))
+    return _spec(alt.layer(bars, text).properties(width=520, height=30 * len(df)))
 
 
 def _level_runs(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
@@ -247,16 +333,20 @@ def chart_timeline(data: ReportData, lang: str) -> dict[str, Any] | None:
     if not runs:
         return None
     lab = labels(lang)
+    n_areas = len({r["area"] for r in runs})
     chart = alt.Chart(pd.DataFrame(runs)).mark_bar().encode(
-        x=alt.X("start:T", title=None), x2="end:T", y=alt.Y("area:N", title=None),
-        color=alt.Color("level:N", scale=_level_scale(), title=lab["level"]),
+        x=alt.X("start:T", title=None, axis=alt.Axis(format="%Y", tickCount=4)), x2="end:T",
+        y=alt.Y("area:N", title=None, axis=alt.Axis(labelLimit=110)),
+        color=alt.Color("level:N", scale=_level_scale(), legend=_level_legend(lab["level"], lang)),
         tooltip=[alt.Tooltip("area:N", title=lab["area"]),
-                 alt.Tooltip("level:N", title=lab["level"]), "start:T", "end:T"])
-    return _spec(chart.properties(width=620))
+                 alt.Tooltip("level:N", title=lab["level"]),
+                 alt.Tooltip("start:T", title=lab["start"]),
+                 alt.Tooltip("end:T", title=lab["end"])])
+    return _spec(chart.properties(width=560, height=16 * n_areas))
 
 
 def chart_scaling(data: ReportData, lang: str) -> dict[str, Any] | None:
-    """Loss against compute for the runs, with the fitted curve when one is given."""
+    """Loss against compute for the runs, coloured by kind (observed or fitted)."""
     import altair as alt
     import pandas as pd
 
@@ -266,21 +356,22 @@ def chart_scaling(data: ReportData, lang: str) -> dict[str, Any] | None:
     df = pd.DataFrame(pts)
     if "kind" not in df:
         df["kind"] = "run"
+    lab = labels(lang)
     chart = alt.Chart(df).mark_point().encode(
         x=alt.X("compute:Q", scale=alt.Scale(type="log"), title="C (FLOP)"),
-        y=alt.Y("loss:Q", scale=alt.Scale(type="log", zero=False), title="loss"),
-        color="kind:N", tooltip=list(df.columns[:8]))
-    return _spec(chart.properties(width=560, height=320))
+        y=alt.Y("loss:Q", scale=alt.Scale(type="log", zero=False), title=lab["loss"]),
+        color=alt.Color("kind:N", title=lab["kind"], legend=alt.Legend(**LEGEND)),
+        tooltip=list(df.columns[:8]))
+    return _spec(chart.properties(width=520, height=300))
 
 
 def charts(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """Every chart that has data: id, title and Vega-Lite spec."""
+    """The figures: id, title and Vega-Lite spec of every chart that has data."""
     lab = labels(lang)
     made = [
-        ("radar", "收敛雷达" if lang == "zh" else "Convergence radar", chart_radar(data, lang)),
+        ("radar", lab["radar"], chart_radar(data, lang)),
         ("pyramid", lab["pyramid"], chart_pyramid(data, lang)),
-        ("shares", "各方案份额随时间变化" if lang == "zh" else "Adoption share over time",
-         chart_shares(data, cfg, lang)),
+        ("shares", lab["shares_over_time"], chart_shares(data, cfg, lang)),
         ("timeline", lab["timeline"], chart_timeline(data, lang)),
         ("scaling", lab["scaling"], chart_scaling(data, lang)),
     ]
@@ -303,28 +394,64 @@ def vega_bundle() -> str:
     return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
-def _json_for_script(obj: Any) -> Markup:
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)
+def page_name(lang: str, langs: list[str]) -> str:
+    """`index.html` for the report's main language, `index.<lang>.html` for the others."""
+    return "index.html" if lang == langs[0] else f"index.{lang}.html"
 
 
 def render_html(data: ReportData, cfg: dict[str, Any], lang: str,
-                chart_specs: list[dict[str, Any]] | None = None) -> str:
-    """The dashboard page: charts, the matrix and section notes, fully self-contained."""
+                chart_specs: list[dict[str, Any]] | None = None,
+                langs: list[str] | None = None) -> str:
+    """The dashboard page in `lang`: every section of the report, fully self-contained."""
     from jinja2 import Environment, PackageLoader, select_autoescape
+    from markupsafe import Markup
 
+    from convergent.report import markdown as md
+
+    langs = langs or [lang]
     env = Environment(loader=PackageLoader("convergent.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True))
-    specs = chart_specs if chart_specs is not None else charts(data, cfg, lang)
+    by_id = {c["id"]: c for c in (chart_specs if chart_specs is not None
+                                  else charts(data, cfg, lang))}
+    page_charts = {k: by_id[k] for k in ("radar", "pyramid", "timeline", "scaling")
+                   if k in by_id}
     _, left_out = radar_points(data, lang)
     lab = labels(lang)
     notes = [{"name": lab.get(k, k), "status": v.status, "note": v.note}
              for k, v in data.sections.items() if v.status != "ok"]
-    return env.get_template("index.html.j2").render(
+    pred_heads, pred_cells = md.prediction_table(data, lang)
+    scale_heads, scale_cells = md.generic_rows(
+        data.scaling, lang, ["group", "form", "params", "loss", "n", "objective"])
+    others = [{"lang": x, "href": page_name(x, langs), "label": "中文" if x == "zh" else "English"}
+              for x in langs if x != lang]
+    cells = {
+        "level_cells": [[r["level_label"], r["criterion"], r["areas"], r["degree"] or "—",
+                         r["stars"] or "—", r["controversy"], r["n"]]
+                        for r in md.level_rows(data, cfg, lang)],
+        "five_cells": [[r["name"], r["technical"], r["market"], r["predictability"], r["room"]]
+                       for r in md.five_layer_rows(data, lang)],
+        "driver_cells": [[d["group"], d["name"], d["value"] or "—", d["trend"] or "—",
+                          d["window"], d["n"], d["status"]] for d in md.driver_rows(data, lang)],
+        "forecast_cells": [[f["name"], f["target"], f["method"], f["share"], f["trend"], f["l3"],
+                            f["l4"]] for f in md.forecast_rows(data, lang)],
+    }
+    return env.get_template("index.html.j2").render(**cells,
         L=lab, lang=lang, as_of=data.as_of.isoformat(), window=data.window_days,
-        charts=[{**c, "json": _json_for_script(c["spec"])} for c in specs],
-        matrix=matrix_rows(data, lang), level_name=lambda lv: level_label(lv, lang),
-        level_colors=LEVEL_COLORS, left_out=left_out, notes=notes,
-        bundle=Markup(vega_bundle()))
+        others=others, banner=md.staleness(data, lang), evidence_age=md.evidence_age(data, lang),
+        overview=md.overview(data, lang), charts=page_charts,
+        share_charts=share_charts(data, cfg, lang), state=_state(data, lang),
+        layer_lines=md.conclusions(data, lang), matrix=md.matrix_rows(data, lang),
+        layer_names=md.layer_names(lang), drivers=md.driver_rows(data, lang),
+        pred_heads=pred_heads, pred_cells=pred_cells,
+        computed=md.conclusion_lines(data, lang), advice=md.advice_groups(data, lang),
+        scale_heads=scale_heads, scale_cells=scale_cells, claims=md.claim_rows(data, lang),
+        claim_tally=md.claim_tally(data, lang), sources=md.sources_by_area(data, lang),
+        level_name=lambda lv: level_label(lv, lang), level_colors=LEVEL_COLORS,
+        left_out=left_out, notes=notes, bundle=Markup(vega_bundle()))
+
+
+def _state(data: ReportData, lang: str) -> Any:
+    """The Markdown report's section state (empty when the section has data)."""
+    from convergent.report.markdown import section_state
+
+    return lambda name: section_state(data, name, lang)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convergent.levels import LEVEL_FULL, stars_text
+from convergent.levels import LEVEL_FULL
 
 LANGS = ("zh", "en")
 
@@ -28,6 +28,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "seed": ("九、原文论断逐条核查", "9. The seed's claims, checked"),
     "sources": ("十、参考来源", "10. Sources"),
     "computed": ("由数据得出的结论", "What the data say"),
+    "radar": ("收敛雷达", "Convergence radar"),
+    "shares_over_time": ("各方案份额随时间变化", "Adoption share over time"),
+    "date": ("日期", "date"),
+    "start": ("开始", "start"),
+    "end": ("结束", "end"),
+    "kind": ("类别", "kind"),
     "section": ("章节", "section"),
     "claim": ("原文论断", "claim"),
     "verdict": ("结论", "verdict"),
@@ -121,8 +127,3 @@ def level_label(level: str, lang: str) -> str:
 def labels(lang: str) -> dict[str, str]:
     """Every label in one language, for templates."""
     return {k: (v[0] if lang == "zh" else v[1]) for k, v in _LABELS.items()}
-
-
-def stars(count: int | None) -> str:
-    """★★★★☆ for 4 of 5; '—' when there is no certainty."""
-    return stars_text(count)

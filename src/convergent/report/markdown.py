@@ -15,8 +15,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from convergent.levels import stars_text as stars
 from convergent.report.assemble import OK, ReportData
-from convergent.report.i18n import labels, level_label, stars, t
+from convergent.report.i18n import labels, level_label, t
 
 LEVEL_ORDER = ["L4", "L3", "L2", "L1", "L0", "insufficient"]
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#!~])")
@@ -151,7 +152,8 @@ def matrix_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
                        if r.get("leader") else ""),
             "examples": ", ".join(data.examples.get(r["area"], [])),
             "degree": fmt_degree(r.get("degree")), "degree_value": r.get("degree"),
-            "stars": stars(r.get("stars")), "controversy": "; ".join(contro) or t("none", lang),
+            "stars": stars(r.get("stars")), "stars_value": r.get("stars"),
+            "controversy": "; ".join(contro) or t("none", lang),
             "n": fmt_num(r.get("n")), "hhi": fmt_num(r.get("hhi")),
         })
     for r in data.capability:
@@ -178,7 +180,8 @@ def _capability_row(r: dict[str, Any], data: ReportData, lang: str) -> dict[str,
         "leader": f"{r.get('leader')} {fmt_num(r.get('top'))}" if r.get("leader") else "",
         "examples": ", ".join(data.examples.get(str(r.get("area")), [])),
         "degree": fmt_degree(r.get("degree")), "degree_value": r.get("degree"),
-        "stars": stars(r.get("stars")), "controversy": "; ".join(contro) or t("none", lang),
+        "stars": stars(r.get("stars")), "stars_value": r.get("stars"),
+        "controversy": "; ".join(contro) or t("none", lang),
         "n": fmt_num(r.get("n")), "hhi": "",
     }
 
@@ -190,8 +193,8 @@ def level_rows(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[st
     for level in LEVEL_ORDER:
         here = [r for r in rows if r["level"] == level]
         degs = [r["degree_value"] for r in here if _finite(r["degree_value"])]
-        star_counts = sorted(len(r["stars"].replace("☆", "")) for r in here
-                             if r["stars"] and level != "insufficient")
+        star_counts = sorted(int(r["stars_value"]) for r in here
+                             if r.get("stars_value") and level != "insufficient")
         med = star_counts[len(star_counts) // 2] if star_counts else 0
         contro = [f"{r['name']}: {r['controversy']}" for r in here
                   if r["controversy"] != t("none", lang)][:2]
@@ -202,7 +205,7 @@ def level_rows(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[st
                                for r in here),
             "degree": (f"{min(degs):.0f}–{max(degs):.0f}%" if len(degs) > 1
                        else fmt_degree(degs[0]) if degs else ""),
-            "stars": stars(med), "controversy": "; ".join(contro),
+            "stars": stars(med or None), "controversy": "; ".join(contro),
             "n": str(len(here)),
         })
     return out
@@ -245,7 +248,7 @@ def _tagline(data: ReportData, lang: str) -> str:
     item = next((c for c in data.conclusions if c.get("key") == "tagline"), None)
     if item is None:
         return ""
-    return ("" if lang == "zh" else " ") + md_text(item.get(f"text_{lang}"))
+    return ("" if lang == "zh" else " ") + str(item.get(f"text_{lang}"))
 
 
 def conclusions(data: ReportData, lang: str) -> list[str]:
@@ -473,8 +476,8 @@ def claim_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
             "verdict": c.get("verdict"),
             "verdict_label": VERDICT_LABELS[str(c["verdict"])][0 if zh else 1],
             "why": c.get(f"why_{lang}"), "n": fmt_num(c.get("n")) or "—",
-            "certainty": (f"{stars(c.get('stars'))} {cert:.2f}".strip() if _finite(cert)
-                          else "—"),
+            "certainty": ((f"{stars(c['stars'])} " if c.get("stars") else "") + f"{cert:.2f}"
+                          if _finite(cert) else "—"),
         })
     return out
 
@@ -557,7 +560,7 @@ def forecast_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
             else:
                 cells.append(_STATUS_F.get(str(c.get("status")), (c.get("status"),) * 2)
                              [0 if zh else 1] or "")
-        reason = f.get("no_fit_reason") or ""
+        reason = _no_fit_reason(str(f.get("no_fit_reason") or ""), lang)
         out.append({
             "name": f.get(f"name_{lang}") or f.get("name_en") or f.get("area"),
             "target": (f"{f.get('target')} ({_role(f.get('target_role'), zh)})"
@@ -569,6 +572,25 @@ def forecast_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
             "l3": cells[0], "l4": cells[1],
         })
     return out
+
+
+_NO_FIT = [
+    (re.compile(r"latest window has n = (\S+) < (\S+)"), "最新窗口的已知采用数 n = {0} < {1}"),
+    (re.compile(r"no trend: the share moves (\S+) pp/yr \(\|trend\| < (\S+)\)"),
+     "无趋势：份额每年变化 {0} 个百分点（|趋势| < {1}）"),
+    (re.compile(r"only (\S+) usable windows? \(need (\S+)\)"), "仅 {0} 个可用窗口（需要 {1}）"),
+    (re.compile(r"no evidence in the latest window"), "最新窗口没有证据"),
+]
+
+
+def _no_fit_reason(reason: str, lang: str) -> str:
+    """Why a forecast has no fit, in Chinese for the known reasons (else as given)."""
+    if lang != "zh":
+        return reason
+    for pattern, zh in _NO_FIT:
+        if m := pattern.fullmatch(reason.strip()):
+            return zh.format(*m.groups())
+    return reason
 
 
 def _role(role: Any, zh: bool) -> str:
@@ -609,20 +631,23 @@ def _env() -> Any:
     return env
 
 
+def section_state(data: ReportData, name: str, lang: str) -> str:
+    """Why a section shows no numbers ('' when it was built and has data)."""
+    sec = data.sections.get(name)
+    if sec is None:
+        return t("not_built", lang)
+    if sec.status == OK:
+        return ""
+    if sec.status == "failed":
+        return f"{t('failed', lang)} {sec.note}"
+    return t("no_data" if sec.status == "no_data" else "not_built", lang)
+
+
 def render_markdown(data: ReportData, cfg: dict[str, Any], lang: str,
                     figures: list[str] | None = None) -> str:
     """The whole report in one language."""
-    s = data.sections
-
     def state(name: str) -> str:
-        sec = s.get(name)
-        if sec is None:
-            return t("not_built", lang)
-        if sec.status == OK:
-            return ""
-        if sec.status == "failed":
-            return f"{t('failed', lang)} {sec.note}"
-        return t("no_data" if sec.status == "no_data" else "not_built", lang)
+        return section_state(data, name, lang)
 
     heads, pred_cells = prediction_table(data, lang)
     sheads, scells = generic_rows(
@@ -631,7 +656,7 @@ def render_markdown(data: ReportData, cfg: dict[str, Any], lang: str,
         "L": labels(lang), "lang": lang, "data": data,
         "as_of": data.as_of.isoformat(), "window": str(data.window_days),
         "state": state,
-        "overview": Markup(overview(data, lang)),
+        "overview": overview(data, lang),
         "pyramid": Markup(safe_mermaid(data.pyramid.get(lang, ""))),
         "level_rows": level_rows(data, cfg, lang),
         "matrix": matrix_rows(data, lang),
@@ -649,12 +674,13 @@ def render_markdown(data: ReportData, cfg: dict[str, Any], lang: str,
         "forecast_rows": forecast_rows(data, lang),
         "sources": sources_by_area(data, lang),
         "figures": figures or [],
-        "layer_names": {k: v for k, v in _layer_names(lang).items()},
+        "layer_names": layer_names(lang),
     }
     return _env().get_template("report.md.j2").render(**ctx)
 
 
-def _layer_names(lang: str) -> dict[str, str]:
+def layer_names(lang: str) -> dict[str, str]:
+    """Layer id -> its name in `lang`."""
     from convergent.registry import registry
 
     return {k: (v.zh if lang == "zh" else v.en) for k, v in registry().layers.items()}

@@ -91,29 +91,36 @@ def write_data(data: ReportData, folder: Path) -> list[str]:
 
 def render_into(folder: Path, data: ReportData, cfg: dict[str, Any], langs: list[str],
                 step: Callable[[str], None], figures: bool = True) -> None:
-    """Write report.md / report.en.md, index.html, figures/ and data/ into `folder`."""
-    from convergent.report.html import charts, render_html
+    """Write the Markdown reports, the dashboard pages, figures/ and data/ into `folder`.
+
+    The first language is the main one (`report.md`, `index.html`, the figures); the
+    others get `report.<lang>.md` and `index.<lang>.html`, linked from the main page.
+    """
+    from convergent.report.fonts import cjk_font_files
+    from convergent.report.html import charts, page_name, render_html
     from convergent.report.markdown import render_markdown
 
     main = langs[0]
-    specs = charts(data, cfg, "en" if "en" in langs else main)
+    specs = {main: charts(data, cfg, main)}
     figs: list[str] = []
     step("charts")
     if figures:
         from convergent.report.figures import write_figures
 
-        figs = write_figures(specs, folder / "figures")
+        if main == "zh" and not cjk_font_files():
+            data.warnings.append("figures: no CJK font found, Chinese labels may show as "
+                                 "boxes (pip install noto-cjk-sans-otc or set "
+                                 "CONVERGENT_FONT_DIR)")
+        figs = write_figures(specs[main], folder / "figures")
     step("figures")
     for lang in langs:
         name = "report.md" if lang == main else f"report.{lang}.md"
         text = render_markdown(data, cfg, lang, figures=[f for f in figs if f.endswith(".svg")])
         (folder / name).write_text(text, encoding="utf-8")
     step("markdown")
-    html_lang = "zh" if langs == ["zh"] else "en"
-    html_specs = specs if html_lang == ("en" if "en" in langs else main) else charts(
-        data, cfg, html_lang)
-    (folder / "index.html").write_text(render_html(data, cfg, html_lang, html_specs),
-                                       encoding="utf-8")
+    for lang in langs:
+        page = render_html(data, cfg, lang, specs.get(lang) or charts(data, cfg, lang), langs)
+        (folder / page_name(lang, langs)).write_text(page, encoding="utf-8")
     step("html")
     write_data(data, folder / "data")
     step("data")
