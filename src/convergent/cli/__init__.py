@@ -9,6 +9,7 @@ import typer
 from convergent.cli import (
     capability,
     catalog,
+    common,
     core,
     forecast,
     ingest,
@@ -24,6 +25,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(no_catalog: common.NoCatalogOpt = False) -> None:
+    """Measure, classify and forecast how AI technologies converge; fit scaling laws.
+
+    Example: convergent --no-catalog --db my-evidence.duckdb classify
+    """
+    common.STATE.builtin = not no_catalog
+
+
 core.register(app)
 layers.register(app)
 report.register(app)
