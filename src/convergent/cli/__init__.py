@@ -17,6 +17,7 @@ from convergent.cli import (
     predictions,
     report,
     scaling,
+    update,
 )
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ core.register(app)
 layers.register(app)
 report.register(app)
 predictions.register(app)
+update.register(app)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(forecast.app, name="forecast")
