@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -37,7 +38,7 @@ class Hub(http.server.BaseHTTPRequestHandler):
     /api/models/ID info and /ID/resolve/main/config.json (HEAD and GET, with the ETag and
     X-Repo-Commit headers the client expects); a gated repository answers 401."""
 
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def log_message(self, *args: object) -> None:
         return
@@ -62,7 +63,7 @@ class Hub(http.server.BaseHTTPRequestHandler):
             listing = [{"id": m, "modelId": m, "downloads": 1000 - i, "createdAt": c,
                         "pipeline_tag": "text-generation"}
                        for i, (m, (_, c)) in enumerate(MODELS.items())]
-            return self._send(json.dumps(listing + [{"id": GATED, "modelId": GATED}]).encode(),
+            return self._send(json.dumps([*listing, {"id": GATED, "modelId": GATED}]).encode(),
                               head)
         for model, (cfg, created) in MODELS.items():
             if path == f"/api/models/{model}":
