@@ -423,11 +423,14 @@ def assemble(
     strict: bool = False,
     progress: Callable[[str], None] | None = None,
     today: dt.date | None = None,
+    ready: Callable[[str, ReportData], None] | None = None,
 ) -> ReportData:
     """Build every section of the report; `progress(name)` is called after each one.
 
     With `strict`, an exception in a section propagates instead of marking it failed.
     `today` (default: the system date) decides how old the newest evidence is.
+    `ready(name, data)` is called after each section with the data built so far (whose
+    finished sections no later step changes), so figures can be drawn meanwhile.
     """
     from convergent.analysis import evidence_as_of
     from convergent.dates import months_to_days
@@ -447,6 +450,8 @@ def assemble(
         if name == "capability" and (data.matrix or data.capability):
             _guard(data, "examples", strict, lambda: section_examples(ctx, data))
             data.sections.pop("examples", None)
+        if ready:
+            ready(name, data)
         if progress:
             progress(name)
     return data

@@ -365,17 +365,37 @@ def chart_scaling(data: ReportData, lang: str) -> dict[str, Any] | None:
     return _spec(chart.properties(width=520, height=300))
 
 
+CHART_ORDER = ("radar", "pyramid", "shares", "timeline", "scaling")
+# the report sections each figure shows: it can be drawn once they are assembled
+CHART_NEEDS = {"radar": ("matrix", "capability"), "pyramid": ("layers",),
+               "shares": ("history",), "timeline": ("timeline",), "scaling": ("scaling",)}
+_TITLES = {"radar": "radar", "pyramid": "pyramid", "shares": "shares_over_time",
+           "timeline": "timeline", "scaling": "scaling"}
+
+
+def chart_title(cid: str, lang: str) -> str:
+    """A figure's title in `lang`."""
+    return labels(lang)[_TITLES[cid]]
+
+
+def chart(cid: str, data: ReportData, cfg: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """The Vega-Lite spec of figure `cid`, or None when it has no data."""
+    if cid == "radar":
+        return chart_radar(data, lang)
+    if cid == "pyramid":
+        return chart_pyramid(data, lang)
+    if cid == "shares":
+        return chart_shares(data, cfg, lang)
+    if cid == "timeline":
+        return chart_timeline(data, lang)
+    return chart_scaling(data, lang)
+
+
 def charts(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """The figures: id, title and Vega-Lite spec of every chart that has data."""
-    lab = labels(lang)
-    made = [
-        ("radar", lab["radar"], chart_radar(data, lang)),
-        ("pyramid", lab["pyramid"], chart_pyramid(data, lang)),
-        ("shares", lab["shares_over_time"], chart_shares(data, cfg, lang)),
-        ("timeline", lab["timeline"], chart_timeline(data, lang)),
-        ("scaling", lab["scaling"], chart_scaling(data, lang)),
-    ]
-    return [{"id": cid, "title": title, "spec": spec} for cid, title, spec in made if spec]
+    made = [(cid, chart(cid, data, cfg, lang)) for cid in CHART_ORDER]
+    return [{"id": cid, "title": chart_title(cid, lang), "spec": spec}
+            for cid, spec in made if spec]
 
 
 @cache
@@ -401,7 +421,8 @@ def page_name(lang: str, langs: list[str]) -> str:
 
 def render_html(data: ReportData, cfg: dict[str, Any], lang: str,
                 chart_specs: list[dict[str, Any]] | None = None,
-                langs: list[str] | None = None) -> str:
+                langs: list[str] | None = None,
+                small: list[dict[str, Any]] | None = None) -> str:
     """The dashboard page in `lang`: every section of the report, fully self-contained."""
     from jinja2 import Environment, PackageLoader, select_autoescape
     from markupsafe import Markup
@@ -439,7 +460,8 @@ def render_html(data: ReportData, cfg: dict[str, Any], lang: str,
         L=lab, lang=lang, as_of=data.as_of.isoformat(), window=data.window_days,
         others=others, banner=md.staleness(data, lang), evidence_age=md.evidence_age(data, lang),
         overview=md.overview(data, lang), charts=page_charts,
-        share_charts=share_charts(data, cfg, lang), state=_state(data, lang),
+        share_charts=small if small is not None else share_charts(data, cfg, lang),
+        state=_state(data, lang),
         layer_lines=md.conclusions(data, lang), matrix=md.matrix_rows(data, lang),
         layer_names=md.layer_names(lang), drivers=md.driver_rows(data, lang),
         pred_heads=pred_heads, pred_cells=pred_cells,

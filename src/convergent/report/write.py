@@ -16,10 +16,13 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
 from convergent.report.assemble import STEPS, ReportData, assemble, plain
+
+if TYPE_CHECKING:
+    from convergent.report.figures import FigureJobs
 
 MARKER = ".convergent-report"
 TABLES = ("matrix", "capability", "history", "layers", "five_layer", "drivers", "forecasts",
@@ -90,28 +93,31 @@ def write_data(data: ReportData, folder: Path) -> list[str]:
 
 
 def render_into(folder: Path, data: ReportData, cfg: dict[str, Any], langs: list[str],
-                step: Callable[[str], None], figures: bool = True) -> None:
+                step: Callable[[str], None], figures: bool = True,
+                jobs: FigureJobs | None = None) -> None:
     """Write the Markdown reports, the dashboard pages, figures/ and data/ into `folder`.
 
     The first language is the main one (`report.md`, `index.html`, the figures); the
     others get `report.<lang>.md` and `index.<lang>.html`, linked from the main page.
+    `jobs` holds the main language's figures, drawn while the report was assembled.
     """
+    from convergent.report.figures import FigureJobs, save
     from convergent.report.fonts import cjk_font_files
-    from convergent.report.html import charts, page_name, render_html
+    from convergent.report.html import page_name, render_html
     from convergent.report.markdown import render_markdown
 
     main = langs[0]
-    specs = {main: charts(data, cfg, main)}
-    figs: list[str] = []
+    if jobs is None:
+        jobs = FigureJobs(lambda: data, cfg, langs, draw_figures=figures)
+    drawn = jobs.finish()
     step("charts")
+    figs: list[str] = []
     if figures:
-        from convergent.report.figures import write_figures
-
         if main == "zh" and not cjk_font_files():
             data.warnings.append("figures: no CJK font found, Chinese labels may show as "
                                  "boxes (pip install noto-cjk-sans-otc or set "
                                  "CONVERGENT_FONT_DIR)")
-        figs = write_figures(specs[main], folder / "figures")
+        figs = save(drawn.figures, folder / "figures")
     step("figures")
     for lang in langs:
         name = "report.md" if lang == main else f"report.{lang}.md"
@@ -119,7 +125,7 @@ def render_into(folder: Path, data: ReportData, cfg: dict[str, Any], langs: list
         (folder / name).write_text(text, encoding="utf-8")
     step("markdown")
     for lang in langs:
-        page = render_html(data, cfg, lang, specs.get(lang) or charts(data, cfg, lang), langs)
+        page = render_html(data, cfg, lang, drawn.charts[lang], langs, drawn.small[lang])
         (folder / page_name(lang, langs)).write_text(page, encoding="utf-8")
     step("html")
     write_data(data, folder / "data")
@@ -150,14 +156,28 @@ def build_report(
         if progress:
             progress(name)
 
-    data = assemble(store, cfg, as_of, window_days, progress=step)
+    from convergent.report.figures import FigureJobs
+
+    built: list[ReportData] = []
+    jobs = FigureJobs(lambda: built[0] if built else None, cfg, langs, draw_figures=figures)
+
+    def ready(name: str, partial: ReportData) -> None:
+        if not built:
+            built.append(partial)
+        jobs.ready(name)
+
+    try:
+        data = assemble(store, cfg, as_of, window_days, progress=step, ready=ready)
+    except BaseException:
+        jobs.close()
+        raise
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)
     old: Path | None = None
     try:
-        render_into(tmp, data, cfg, langs, step, figures=figures)
+        render_into(tmp, data, cfg, langs, step, figures=figures, jobs=jobs)
         (tmp / MARKER).write_text(f"as_of {data.as_of.isoformat()}\n", encoding="utf-8")
         _check_target(out)
         if out.exists():
@@ -167,6 +187,7 @@ def build_report(
             os.rename(out, old)
         os.rename(tmp, out)
     except BaseException:
+        jobs.close()
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and old.exists() and not out.exists():
             os.rename(old, out)
