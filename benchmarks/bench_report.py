@@ -28,17 +28,18 @@ from convergent.report import figures
 from convergent.report.write import build_report
 from convergent.store import open_store
 jobs = []
-_init = figures.FigureJobs.__init__
-def _keep(self, *a, **k):
-    _init(self, *a, **k)
-    jobs.append(self)
-figures.FigureJobs.__init__ = _keep
+if hasattr(figures, "FigureJobs"):    # older versions draw the figures after the report
+    _init = figures.FigureJobs.__init__
+    def _keep(self, *a, **k):
+        _init(self, *a, **k)
+        jobs.append(self)
+    figures.FigureJobs.__init__ = _keep
 mark("imports")
 store = open_store()
 mark("open store")
 build_report(store, load_config(), sys.argv[1], figures=sys.argv[2] == "1", progress=mark)
 mark("end")
-print(json.dumps({"marks": marks, "background": jobs[0].seconds}))
+print(json.dumps({"marks": marks, "background": jobs[0].seconds if jobs else {}}))
 """
 
 
@@ -66,7 +67,7 @@ def main() -> None:
     args = ap.parse_args()
     both = [run_once(not args.no_figures) for _ in range(args.runs)]
     runs = [b[0] for b in both]
-    background = {k: statistics.median(b[1][k] for b in both) for k in both[0][1]}
+    background = {k: statistics.median(b[1].get(k, 0.0) for b in both) for k in both[0][1]}
     names = [s[0] for s in runs[0]]
     rows = []
     for i, name in enumerate(names):

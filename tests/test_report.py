@@ -271,3 +271,20 @@ def test_stale_evidence_banner_in_both_languages(tmp_path, store, cfg) -> None:
         assert ("注意：最新证据日期为" in zh) is shown
         assert ("Warning: the newest evidence is dated" in en) is shown
         assert f"{days} 天前" in zh and f"{days} days old" in en
+
+
+def test_figures_draw_chinese_glyphs() -> None:
+    """Two different Chinese words give different pixels: no font would draw both as boxes."""
+    from convergent.report.figures import draw
+    from convergent.report.fonts import cjk_font_files
+
+    assert cjk_font_files(), "no CJK font: the noto-cjk-sans-otc dependency is missing"
+
+    def png(word: str) -> bytes:
+        spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+                "width": 120, "height": 40, "data": {"values": [{"t": word}]},
+                "mark": {"type": "text", "fontSize": 24}, "encoding": {"text": {"field": "t"}}}
+        return draw(spec, png_scale=1.0)[1]
+
+    assert png("收敛") != png("分化")
+    assert png("收敛") == png("收敛")

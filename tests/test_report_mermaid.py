@@ -55,7 +55,10 @@ def test_every_mermaid_block_renders(tmp_path: Path) -> None:
         text = (folder / md).read_text("utf-8")
         blocks += re.findall(r"```mermaid\n(.*?)```", text, flags=re.S)
     assert len(blocks) >= 2
-    env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"}
+    from convergent.report.fonts import fontconfig_file
+
+    env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1",
+           "FONTCONFIG_FILE": str(fontconfig_file(tmp_path / "fonts.conf"))}
     for i, block in enumerate(blocks):
         src = tmp_path / f"b{i}.mmd"
         out = tmp_path / f"b{i}.svg"

@@ -53,6 +53,10 @@ def capability(
     if as_json:
         emit(rows, as_json=True, data={"history": rows, "claim": claim})
         return
+    if not as_csv:
+        from convergent.levels import stars_text
+
+        rows = [{**r, "stars": stars_text(r.get("stars"))} for r in rows]
     emit(rows, as_csv=as_csv, columns=_HISTORY_COLUMNS,
          title=f"Capability spreads and gaps of the top {claim['k']}, as of {claim['as_of']}")
     if not as_csv:

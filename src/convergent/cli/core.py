@@ -75,7 +75,7 @@ def classify(
             "criterion": r["criterion_zh"] if zh else r["criterion"],
             "leader": leader,
             "degree": None if r["degree"] is None else f"{r['degree']:.0f}%",
-            "stars": stars_text(r.get("stars")),
+            "stars": stars_text(None if r["level"] == "insufficient" else r.get("stars")),
             "controversy": (f"{chal} ({trend:+.1f} {pp})" if chal and trend is not None
                             else chal),
             "n": r["n"],

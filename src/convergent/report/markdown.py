@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from convergent.levels import stars_text as stars
 from convergent.report.assemble import OK, ReportData
@@ -32,8 +32,8 @@ def md_text(value: Any) -> str:
     if isinstance(value, Markup):
         return str(value)
     text = re.sub(r"\s+", " ", str(value)).strip()
-    text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    # HTML entities by markupsafe; an apostrophe is harmless in Markdown, so it stays
+    text = str(escape(text)).replace("&#39;", "'")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -131,6 +131,11 @@ def _criterion_text(level: str, cfg_thresholds: dict[str, Any], lang: str) -> st
     return pair[0] if zh else pair[1]
 
 
+def _certain_stars(r: dict[str, Any]) -> int | None:
+    """Stars of a classified row; insufficient evidence has none (shown as '—')."""
+    return None if (r.get("level") or "insufficient") == "insufficient" else r.get("stars")
+
+
 def matrix_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
     """One display row per area (share and capability), best converged first."""
     rows = []
@@ -152,7 +157,7 @@ def matrix_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
                        if r.get("leader") else ""),
             "examples": ", ".join(data.examples.get(r["area"], [])),
             "degree": fmt_degree(r.get("degree")), "degree_value": r.get("degree"),
-            "stars": stars(r.get("stars")), "stars_value": r.get("stars"),
+            "stars": stars(_certain_stars(r)), "stars_value": _certain_stars(r),
             "controversy": "; ".join(contro) or t("none", lang),
             "n": fmt_num(r.get("n")), "hhi": fmt_num(r.get("hhi")),
         })
@@ -180,7 +185,7 @@ def _capability_row(r: dict[str, Any], data: ReportData, lang: str) -> dict[str,
         "leader": f"{r.get('leader')} {fmt_num(r.get('top'))}" if r.get("leader") else "",
         "examples": ", ".join(data.examples.get(str(r.get("area")), [])),
         "degree": fmt_degree(r.get("degree")), "degree_value": r.get("degree"),
-        "stars": stars(r.get("stars")), "stars_value": r.get("stars"),
+        "stars": stars(_certain_stars(r)), "stars_value": _certain_stars(r),
         "controversy": "; ".join(contro) or t("none", lang),
         "n": fmt_num(r.get("n")), "hhi": "",
     }
