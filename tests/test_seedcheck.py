@@ -206,3 +206,19 @@ def test_tagline_needs_evidence(tmp_path) -> None:
     text = (tmp_path / "r" / "report.md").read_text("utf-8")
     overview = text.split("## 一、主题概述")[1].split("## 二、")[0]
     assert "尚无法判断" in overview
+
+
+@pytest.mark.parametrize("layer_level, area_level, want", [
+    ("L3", "L1", CONFIRMED),       # a converged layer and a local divergence
+    ("L2", "L1", CONTRADICTED),    # no layer has converged
+    ("L4", "L2", CONTRADICTED),    # nothing diverges
+])
+def test_tagline_needs_a_converged_layer_and_a_divergence(layer_level, area_level,
+                                                           want) -> None:
+    from convergent.seedcheck import Inputs, tagline_claim
+
+    rows = [{"area": f"a{i}", "level": lv} for i, lv in enumerate(["L4", area_level, "L2"])]
+    layers = [{"layer": "architecture", "level": layer_level, "name_zh": "架构层",
+               "name_en": "Architecture"}]
+    got = tagline_claim(Inputs(as_of=AS_OF, rows=rows, layers=layers))
+    assert got["verdict"] == want, got

@@ -382,13 +382,15 @@ def predictability_claims(inp: Inputs) -> list[dict[str, Any]]:
         mae = 100 * float(p.get("mae") or 0)
         out.append(claim(cid, "§五", zh, en, CONFIRMED if got == want else CONTRADICTED,
                          f"回测得 {got} 星（平均误差 {mae:.1f} 个百分点，{p['cases']} 个案例）",
-                         f"back-tests give {got} stars (mean error {mae:.1f} pp, {p['cases']} "
-                         "cases)", value=got, n=p.get("cases")))
+                         f"back-tests give {got} star{'s' if got != 1 else ''} (mean error "
+                         f"{mae:.1f} pp, {p['cases']} case{'s' if p['cases'] != 1 else ''})",
+                         value=got, n=p.get("cases")))
     return out
 
 
 def tagline_claim(inp: Inputs) -> dict[str, Any]:
-    """§一 '收敛正在发生，但呈现分层收敛、局部发散': converged and unconverged layers both exist."""
+    """§一 '收敛正在发生，但呈现分层收敛、局部发散': some layer has converged (L3/L4) while
+    some area stays unconverged (L1/L0); judged only when most areas have a level."""
     zh = "收敛正在发生，但呈现“分层收敛、局部发散”的格局"
     en = "convergence is happening, layer by layer, with local divergence"
     classified = [r for r in inp.rows if r.get("level") in ("L0", "L1", "L2", "L3", "L4")]
@@ -397,13 +399,18 @@ def tagline_claim(inp: Inputs) -> dict[str, Any]:
                                f"仅 {len(classified)}/{len(inp.rows)} 个领域证据充分",
                                f"only {len(classified)} of {len(inp.rows)} areas have enough "
                                "evidence")
-    conv = [r for r in classified if r["level"] in CONVERGED]
+    layers = [x for x in inp.layers if x.get("level") in ("L0", "L1", "L2", "L3", "L4")]
+    conv = [x for x in layers if x["level"] in CONVERGED]
     div = [r for r in classified if r["level"] in UNCONVERGED]
     ok = bool(conv) and bool(div)
+    names_zh = "、".join(str(x.get("name_zh")) for x in conv) or "无"
+    names_en = ", ".join(str(x.get("name_en")) for x in conv) or "none"
     return claim("s1-tagline", "§一", zh, en, CONFIRMED if ok else CONTRADICTED,
-                 f"{len(classified)} 个有结论的领域中 {len(conv)} 个 L3/L4、{len(div)} 个 L1/L0",
-                 f"of {len(classified)} classified areas {len(conv)} are L3/L4 and {len(div)} "
-                 "L1/L0", value=len(conv), n=len(classified))
+                 f"{len(layers)} 个有结论的层中 {len(conv)} 个为 L3/L4（{names_zh}）；"
+                 f"{len(classified)} 个有结论的领域中 {len(div)} 个为 L1/L0",
+                 f"{len(conv)} of {len(layers)} classified layers at L3/L4 ({names_en}); "
+                 f"{len(div)} of {len(classified)} classified areas at L1/L0",
+                 value=len(conv), n=len(classified))
 
 
 def _share_now(inp: Inputs, area: str, option: str) -> tuple[str, str, Any, Any]:

@@ -32,8 +32,9 @@ def md_text(value: Any) -> str:
     if isinstance(value, Markup):
         return str(value)
     text = re.sub(r"\s+", " ", str(value)).strip()
-    # HTML entities by markupsafe; an apostrophe is harmless in Markdown, so it stays
-    text = str(escape(text)).replace("&#39;", "'")
+    # HTML entities by markupsafe, in named form for quotes; an apostrophe is harmless in
+    # Markdown and stays
+    text = str(escape(text)).replace("&#34;", "&quot;").replace("&#39;", "'")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
