@@ -4,7 +4,8 @@ L4/L3 with ★ ≥ `advice.adopt_min_stars` (and certainty ≥ 0.6) → adopt th
 (拥抱已收敛层); L4/L3 with lower certainty is downgraded to participate-and-hedge and
 says why; L2 → participate, hedge (谨慎参与收敛层); L1/L0 → explore with small fast
 teams (激进探索未收敛层). Low or unmeasured certainty is always stated; an area without
-enough evidence gets no advice.
+enough evidence gets no advice, and neither does a saturated benchmark (its spread says
+nothing about convergence, so "explore, the gaps are large" would mislead).
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         return {**base, "action": NONE, "low_certainty": None,
                 "text_en": f"{name_en}: no advice: insufficient evidence (n={_n(row)})",
                 "text_zh": f"{name_zh}：暂无建议：证据不足（n={_n(row)}）"}
+    if row.get("saturated"):
+        top, ceiling = _num(row.get("top")), _num(row.get("ceiling"))
+        near = (f" (top {top:g} of {ceiling:g})" if top is not None and ceiling is not None
+                else "")
+        near_zh = (f"（最高 {top:g}，满分 {ceiling:g}）" if top is not None and ceiling is not None
+                   else "")
+        return {**base, "action": NONE, "low_certainty": None,
+                "text_en": f"{name_en}: no advice: the benchmark is saturated{near}, so its "
+                           "spread no longer separates models; compare on harder benchmarks",
+                "text_zh": f"{name_zh}：暂无建议：该基准已饱和{near_zh}，分差不再区分模型；"
+                           "应在更难的基准上比较"}
     degree = float(row["degree"])
     cert = _num(row.get("certainty"))
     stars = int(_num(row.get("stars")) or 0)

@@ -38,6 +38,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from convergent.classify import stars_for
 from convergent.errors import ConvergentError
 from convergent.registry import norm_key, registry
 
@@ -66,7 +67,7 @@ class Settings:
     ceilings: dict[str, float]
     gap_rank: int
     distinct_organizations: bool
-    window_months: int | None
+    window_days: int
     items: dict[str, int]
     elo_se: float
     history_step_months: int
@@ -78,8 +79,16 @@ class Settings:
     bands: dict[str, tuple[float, float]]
 
 
-def settings(cfg: dict[str, Any] | None = None, k: int | None = None) -> Settings:
-    """Read and check the capability settings; `k` overrides the configured top-k."""
+def settings(cfg: dict[str, Any] | None = None, k: int | None = None,
+             window_days: int | None = None) -> Settings:
+    """Read and check the capability settings; `k` overrides the configured top-k.
+
+    The contenders are the models released in the trailing window before each as-of date:
+    `window_days` when given (the classification's --window), else
+    `capability.window_months`, else the classification window `window.months`.
+    """
+    from convergent.measures import months_to_days
+
     if cfg is None:
         from convergent.capability import default_config
 
@@ -123,9 +132,10 @@ def settings(cfg: dict[str, Any] | None = None, k: int | None = None) -> Setting
     step = int(c["history_step_months"])
     if step not in (1, 2, 3, 4, 6, 12):
         raise ConvergentError("capability.history_step_months must divide 12", where=where)
-    window = c.get("window_months")
-    if window is not None and int(window) < 1:
-        raise ConvergentError("capability.window_months must be at least 1 or null", where=where)
+    if window_days is None:
+        window_days = months_to_days(c.get("window_months") or cfg["window"]["months"])
+    if int(window_days) < 1:
+        raise ConvergentError("the capability window must be at least one day", where=where)
     if float(c["saturation_distance_pct"]) < 0 or int(c["gap_rank"]) < 2:
         raise ConvergentError("capability.saturation_distance_pct must be >= 0 and gap_rank >= 2",
                               where=where)
@@ -137,7 +147,7 @@ def settings(cfg: dict[str, Any] | None = None, k: int | None = None) -> Setting
         saturation_distance_pct=float(c["saturation_distance_pct"]), saturated_max_level=cap,
         ceilings=pairs("ceilings"), gap_rank=int(c["gap_rank"]),
         distinct_organizations=bool(c["distinct_organizations"]),
-        window_months=None if window is None else int(window),
+        window_days=int(window_days),
         items={b: int(v) for b, v in pairs("items").items()}, elo_se=float(c["elo_se"]),
         history_step_months=step, claim_benchmark=str(c["claim_benchmark"]),
         claim_spread_pct=float(c["claim_spread_pct"]), resamples=int(cert["resamples"]),
@@ -262,8 +272,9 @@ def resolve_benchmark(store: Store, name: str, st: Settings) -> Benchmark:
 
 
 def contenders(store: Store, dates: list[dt.date], keys: list[str] | None = None,
-               window_months: int | None = None) -> pd.DataFrame:
-    """Best score per (as-of date, benchmark, model) among models released and scored by then."""
+               window_days: int | None = None) -> pd.DataFrame:
+    """Best score per (as-of date, benchmark, model) among models released and scored by then
+    (and, with `window_days`, released in that many days before the date)."""
     import ibis
 
     s = store.table("scores")
@@ -280,8 +291,8 @@ def contenders(store: Store, dates: list[dt.date], keys: list[str] | None = None
     x = joined.cross_join(d)
     released = ibis.coalesce(x.released, x.score_date)
     cond = (x.score_date <= x.as_of) & (released <= x.as_of)
-    if window_months is not None:
-        cond &= released > x.as_of - ibis.interval(months=window_months)
+    if window_days is not None:
+        cond &= released > x.as_of - ibis.interval(days=window_days)
     x = x.filter(cond)
     best = x.group_by(["as_of", "bkey", "entity_id", "name", "organization", "country",
                        "open_weights"]).aggregate(best=x.score.max())
@@ -310,13 +321,6 @@ def degree_of(metric: float, level: str, thr: dict[str, float],
     else:
         frac = thr["L2"] / metric if metric > 0 else 1.0
     return lo + (hi - lo) * min(1.0, max(0.0, frac))
-
-
-def _stars(certainty: float, cuts: tuple[float, ...]) -> int:
-    for i, cut in enumerate(cuts):
-        if certainty >= cut:
-            return 5 - i
-    return 1
 
 
 def _metric(spread: np.ndarray, top: np.ndarray, scale: str) -> np.ndarray:
@@ -411,7 +415,7 @@ def _evaluate(pool: pd.DataFrame, bench: Benchmark, as_of: dt.date,
     if sat_at is not None:
         codes = np.where((top_r >= sat_at) & (codes > cap), cap, codes)
     pt.certainty = float(np.mean(codes == level_code))
-    pt.stars = _stars(pt.certainty, st.stars)
+    pt.stars = stars_for(pt.certainty, {"certainty": {"stars": st.stars}})
     valid = metric_r[~np.isnan(metric_r)]
     if valid.size:
         pt.spread_lo, pt.spread_hi = (float(v) for v in np.quantile(valid, [0.05, 0.95]))
@@ -456,23 +460,25 @@ def newest_score_date(store: Store, today: dt.date | None = None) -> dt.date:
 
 
 def _as_date(value: dt.date | str | None, store: Store | None = None) -> dt.date:
+    """The as-of date: the one given (never after today), else the newest score date."""
+    from convergent.classify import parse_date
+
     if value is None:
         return dt.date.today() if store is None else newest_score_date(store)
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConvergentError(f"as-of date {value!r} is not YYYY-MM-DD") from None
+        value = value.date()
+    day = parse_date(value)
+    if day > dt.date.today():
+        raise ConvergentError(f"as-of date {day.isoformat()} is later than today "
+                              f"({dt.date.today().isoformat()})")
+    return day
 
 
 def _evaluate_many(store: Store, dates: list[dt.date], benches: list[Benchmark],
                    st: Settings) -> list[tuple[BenchmarkPoint, np.ndarray]]:
     import pandas as pd
 
-    df = contenders(store, dates, [b.key for b in benches], st.window_months)
+    df = contenders(store, dates, [b.key for b in benches], st.window_days)
     groups = {key: g for key, g in df.groupby(["as_of", "bkey"], sort=False)}
     empty = pd.DataFrame(columns=df.columns)
     return [_evaluate(groups.get((d, b.key), empty), b, d, st) for b in benches for d in dates]
@@ -533,9 +539,11 @@ def history(store: Store, benchmark: str | None = None, *, k: int | None = None,
 
 
 def capability_levels(store: Store, as_of: dt.date | str | None,
-                      cfg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One row per registry capability area for the classification matrix and the pyramid."""
-    st = settings(cfg)
+                      cfg: dict[str, Any] | None = None,
+                      window_days: int | None = None) -> list[dict[str, Any]]:
+    """One row per registry capability area for the classification matrix and the pyramid,
+    over the same trailing window as the share areas."""
+    st = settings(cfg, window_days=window_days)
     benches = [b for b in benchmarks_known(store, st).values() if b.area is not None]
     rows = []
     for p, _ in _evaluate_many(store, [_as_date(as_of, store)], benches, st):

@@ -27,8 +27,7 @@ def setup(db: Path | None, config: Path | None, as_of: str | None, window: str |
           ) -> tuple[Any, dict[str, Any], dt.date, int]:
     """Settings, the open store, the as-of date (default: newest evidence) and the window
     length in days; the config is read first so a bad file fails before any work."""
-    from convergent.analysis import evidence_as_of
-    from convergent.classify import parse_date, parse_window
+    from convergent.classify import parse_date, parse_window, resolve_as_of
     from convergent.config import load_config
     from convergent.measures import months_to_days
     from convergent.store import open_store
@@ -37,4 +36,4 @@ def setup(db: Path | None, config: Path | None, as_of: str | None, window: str |
     when = parse_date(as_of) if as_of else None
     length = parse_window(window) if window else months_to_days(cfg["window"]["months"])
     store = open_store(db)
-    return store, cfg, when or evidence_as_of(store), length
+    return store, cfg, resolve_as_of(store, when), length

@@ -177,7 +177,7 @@ def section_capability(ctx: Context, data: ReportData) -> str | None:
     """Capability areas: the spread of the top-k models on each benchmark."""
     from convergent.analysis import capability_rows
 
-    data.capability = capability_rows(ctx.store, ctx.as_of, ctx.cfg)
+    data.capability = capability_rows(ctx.store, ctx.as_of, ctx.cfg, window_days=ctx.window_days)
     return (OK if any(r.get("level") not in (None, "insufficient") for r in data.capability)
             else NO_DATA)
 
@@ -463,10 +463,10 @@ def assemble(
 
     With `strict`, an exception in a section propagates instead of marking it failed.
     """
-    from convergent.analysis import evidence_as_of
+    from convergent.classify import resolve_as_of
     from convergent.measures import months_to_days
 
-    as_of = as_of or evidence_as_of(store)
+    as_of = resolve_as_of(store, as_of)
     window_days = window_days or months_to_days(cfg["window"]["months"])
     ctx = Context(store, cfg, as_of, window_days, progress=progress)
     data = ReportData(as_of=as_of, window_days=window_days,
