@@ -155,15 +155,24 @@ def _binomial_area() -> list[dict]:
             for r in rows("optimizer", opt, c, block_day(j), tag=f"b{j}")]
 
 
-def test_certainty_is_the_binomial_probability_of_keeping_the_level() -> None:
-    # The level stays L3 while a redraw X ~ Binomial(100, 0.92) has 90 ≤ X ≤ 94:
-    # P = Σ_{k=90}^{94} C(100,k) 0.92^k 0.08^(100−k) = 0.6445. With 400 resamples the
-    # estimate has a standard error of 0.024.
-    exact = sum(comb(100, k) * 0.92**k * 0.08 ** (100 - k) for k in range(90, 95))
+def _binom(n: int, p: float, k: int) -> float:
+    return comb(n, k) * p**k * (1 - p) ** (n - k)
+
+
+def test_certainty_is_the_predictive_probability_of_keeping_the_level() -> None:
+    # A resample draws shares J/100 with J ~ Binomial(100, 0.92), then a fresh window
+    # X ~ Binomial(100, J/100); the level stays L3 while 90 ≤ X ≤ 94:
+    # P = Σ_j P(J = j) · Σ_{x=90}^{94} P(X = x | j) = 0.48 (one redraw alone: 0.64, which
+    # is how well the share is known, not how often fresh evidence keeps the level).
+    # With 400 resamples the estimate has a standard error of 0.025.
+    exact = sum(_binom(100, 0.92, j) * sum(_binom(100, j / 100, x) for x in range(90, 95))
+                for j in range(101))
+    single = sum(_binom(100, 0.92, x) for x in range(90, 95))
+    assert exact == pytest.approx(0.4814, abs=1e-4) and single == pytest.approx(0.6445, abs=1e-4)
     r = _certainty(_binomial_area())
     assert r.level == "L3"
     assert r.certainty == pytest.approx(exact, abs=0.075)
-    assert r.stars == 3
+    assert r.stars == 2
 
 
 def test_certainty_counts_window_ends_moved_back_up_to_3_months() -> None:

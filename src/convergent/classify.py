@@ -3,90 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from convergent.config import LEVELS, load_config
+from convergent.config import load_config
+from convergent.dates import months_to_days, parse_date, parse_window
 from convergent.errors import ConvergentError
+from convergent.levels import INSUFFICIENT, LEVEL_NAMES, LEVELS
+from convergent.levels import stars_for as stars_on_cuts
 from convergent.measures import (
     AreaCube,
     SegmentCube,
     SegmentStats,
     build_cubes,
     build_segment_cubes,
-    concentration,
     day_number,
     evidence_as_of,
     from_day,
-    months_to_days,
     trend_pp_per_year,
 )
 from convergent.registry import get_area, registry
+from convergent.stats import concentration, slopes
 
 if TYPE_CHECKING:
     from convergent.store import Store
 
-INSUFFICIENT = "insufficient"
-LEVEL_NAMES = {
-    "L4": ("完全收敛", "fully converged"),
-    "L3": ("准收敛", "quasi-converged"),
-    "L2": ("收敛进行时", "converging"),
-    "L1": ("未收敛", "not converged"),
-    "L0": ("反向分化", "scenario tearing"),
-    INSUFFICIENT: ("证据不足", "insufficient evidence"),
-}
-
-
-def parse_window(text: str) -> int:
-    """Window length in days from '12m', '18m', '2y' or '90d'."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dmy])\s*", text.lower())
-    if not m or float(m.group(1)) <= 0:
-        raise ConvergentError(f"bad window {text!r}: use a number and d, m or y, e.g. 12m")
-    value, unit = float(m.group(1)), m.group(2)
-    days = value if unit == "d" else months_to_days(value * (12 if unit == "y" else 1))
-    return round(days)
-
-
-def parse_date(text: str | dt.date | None) -> dt.date:
-    """A date from YYYY-MM-DD, YYYY-MM (end of month), YYYY (end of year) or YYYY-Qn."""
-    if text is None:
-        return dt.date.today()
-    if isinstance(text, dt.date):
-        return text
-    s = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}", s):
-            return dt.date(int(s), 12, 31)
-        q = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", s)
-        if q:
-            month = int(q.group(2)) * 3
-            return _month_end(int(q.group(1)), month)
-        ym = re.fullmatch(r"(\d{4})-(\d{1,2})", s)
-        if ym and 1 <= int(ym.group(2)) <= 12:
-            return _month_end(int(ym.group(1)), int(ym.group(2)))
-        return dt.date.fromisoformat(s)
-    except ValueError:
-        pass
-    raise ConvergentError(f"bad date {text!r}: use YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY")
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
-
 
 def stars_for(certainty: float | None, cfg: dict[str, Any]) -> int | None:
-    """★ count (1–5) for a certainty (0–1); None when there is no certainty."""
-    if certainty is None or not np.isfinite(certainty):
-        return None
-    cuts = cfg["certainty"]["stars"]
-    for i, cut in enumerate(cuts):
-        if certainty >= cut:
-            return 5 - i
-    return 1
+    """★ count (1–5) for a certainty (0–1) on the configured cuts; None without certainty."""
+    return stars_on_cuts(certainty, cfg["certainty"]["stars"])
 
 
 def level_codes(n: np.ndarray, s1: np.ndarray, rival_trend: np.ndarray, l0: np.ndarray,
@@ -280,7 +227,7 @@ class Classifier:
         measured = int((tn >= c["min_n"]).sum()) >= 3
         crit_en, crit_zh = _criterion(code, n, s1, s2, leader, fastest, fastest_trend,
                                       l0_stats, cfg, measured)
-        conc = concentration(shares) if n > 0 else {}
+        conc = concentration(shares[shares > 0]) if n > 0 else {}   # k: options present
         start = as_of - dt.timedelta(days=length)
         return AreaResult(
             area=area_id, layer=area.layer, name_en=area.en, name_zh=area.zh, kind=area.kind,
@@ -331,20 +278,9 @@ class Classifier:
         tc = cube.counts(tends.ravel(), length).reshape(b, tends.shape[1], -1)
         tn = tc.sum(axis=2)
         tsh = np.divide(tc, tn[:, :, None], out=np.zeros_like(tc), where=tn[:, :, None] > 0)
-        rival = np.full(b, -np.inf)
-        ok = tn >= cfg["classify"]["min_n"]
-        usable = ok.sum(axis=1) >= 3
-        if usable.any():
-            t = np.where(ok, (tends - end) / 365.25, 0.0)
-            cnt = np.maximum(ok.sum(axis=1), 1)
-            tm = t.sum(axis=1) / cnt
-            tc_ = np.where(ok, t - tm[:, None], 0.0)
-            ym = (tsh * ok[:, :, None]).sum(axis=1) / cnt[:, None]
-            num = (tc_[:, :, None] * (tsh - ym[:, None, :]) * ok[:, :, None]).sum(axis=1)
-            den = np.maximum((tc_**2).sum(axis=1), 1e-12)
-            slope = num / den[:, None] * 100.0                  # [B, O]
-            slope[np.arange(b), lead] = -np.inf
-            rival = np.where(usable, slope.max(axis=1), -np.inf)
+        slope = slopes((tends - end) / 365.25, tsh, tn >= cfg["classify"]["min_n"]) * 100.0
+        slope[np.arange(b), lead] = -np.inf                      # [B, O]: rivals only
+        rival = np.nan_to_num(slope, nan=-np.inf).max(axis=1)
         l0 = np.zeros(b, bool)
         for sc in seg_cubes:
             tabs = sc.tables(ends, length)                       # [B, V, O], jittered

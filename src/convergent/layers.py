@@ -15,7 +15,7 @@ import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
-from convergent.config import LEVELS
+from convergent.levels import LEVELS
 
 if TYPE_CHECKING:
     from convergent.store import Store
@@ -70,7 +70,7 @@ def level_for_score(score: float, cfg: dict[str, Any]) -> str:
 
 def layer_scores(results: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dict[str, Any]]:
     """Per layer (registry order): score, level, its areas and its unconverged (L1/L0) areas."""
-    from convergent.classify import LEVEL_NAMES
+    from convergent.levels import LEVEL_NAMES
     from convergent.registry import registry
 
     reg = registry()
@@ -115,11 +115,13 @@ def layer_scores(results: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dic
 
 
 def _hhi_from_counts(counts: dict[str, float]) -> tuple[float | None, float | None]:
-    total = sum(counts.values())
-    if total <= 0:
+    """HHI (0–10,000) and effective number of organisations from their entity counts."""
+    from convergent.stats import concentration
+
+    if sum(counts.values()) <= 0:
         return None, None
-    h = sum((c / total) ** 2 for c in counts.values())
-    return h * 10_000, 1.0 / h
+    conc = concentration(sorted(counts.values()))   # sorted: the same sum every run
+    return conc["hhi"], conc["effective_n"]
 
 
 def organisation_counts(store: Store, area_ids: list[str], start: dt.date, end: dt.date,
@@ -168,7 +170,7 @@ def five_layer_table(store: Store, results: list[dict[str, Any]], as_of: dt.date
                      cfg: dict[str, Any], predictability: dict[str, Any] | None = None,
                      length: int | None = None) -> list[dict[str, Any]]:
     """The seed's §五 table from data: technique, market, predictability, room to improve."""
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
     from convergent.registry import registry
 
     reg = registry()

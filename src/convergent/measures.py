@@ -23,12 +23,6 @@ if TYPE_CHECKING:
     from convergent.store import Store
 
 EPOCH = dt.date(1970, 1, 1)
-DAYS_PER_MONTH = 30.4375
-
-
-def months_to_days(months: float) -> int:
-    """Window length in days for a length in months (12 months -> 365 days)."""
-    return round(months * DAYS_PER_MONTH)
 
 
 def day_number(d: dt.date) -> int:
@@ -203,22 +197,6 @@ def build_cubes(store: Store, areas: list[str] | None = None) -> dict[str, AreaC
     return cubes
 
 
-def concentration(shares: np.ndarray) -> dict[str, float]:
-    """HHI (0–10,000), effective number and normalised entropy H/ln k of one share vector,
-    where k counts the options present (share > 0), so absent options change nothing."""
-    s = shares[shares > 0]
-    if s.size == 0:
-        return {"hhi": float("nan"), "effective_n": float("nan"), "entropy_norm": float("nan")}
-    hhi = float(np.sum(s**2))
-    h = float(-np.sum(s * np.log(s)))
-    k = s.size
-    return {
-        "hhi": hhi * 10_000,
-        "effective_n": 1.0 / hhi,
-        "entropy_norm": h / np.log(k) if k > 1 else 0.0,
-    }
-
-
 def trend_pp_per_year(shares_over_time: np.ndarray, ends: np.ndarray, n: np.ndarray,
                       min_n: int) -> np.ndarray:
     """Least-squares slope of each option's share, in percentage points per year.
@@ -226,13 +204,9 @@ def trend_pp_per_year(shares_over_time: np.ndarray, ends: np.ndarray, n: np.ndar
     `shares_over_time` is [n_ends, n_options]; windows with fewer than `min_n` known
     adoptions are left out; fewer than three usable windows give NaN.
     """
-    ok = n >= min_n
-    if ok.sum() < 3:
-        return np.full(shares_over_time.shape[1], np.nan)
-    t = (ends[ok] - ends[ok].mean()) / 365.25
-    y = shares_over_time[ok]
-    slope = (t[:, None] * (y - y.mean(axis=0))).sum(axis=0) / np.sum(t**2)
-    return slope * 100.0
+    from convergent.stats import slopes
+
+    return slopes(np.asarray(ends) / 365.25, shares_over_time, np.asarray(n) >= min_n) * 100.0
 
 
 @dataclass

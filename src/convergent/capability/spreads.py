@@ -38,8 +38,9 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from convergent.classify import stars_for
+from convergent.dates import period_ends
 from convergent.errors import ConvergentError
+from convergent.levels import stars_for
 from convergent.registry import norm_key, registry
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def settings(cfg: dict[str, Any] | None = None, k: int | None = None,
     `window_days` when given (the classification's --window), else
     `capability.window_months`, else the classification window `window.months`.
     """
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
 
     if cfg is None:
         from convergent.capability import default_config
@@ -415,7 +416,7 @@ def _evaluate(pool: pd.DataFrame, bench: Benchmark, as_of: dt.date,
     if sat_at is not None:
         codes = np.where((top_r >= sat_at) & (codes > cap), cap, codes)
     pt.certainty = float(np.mean(codes == level_code))
-    pt.stars = stars_for(pt.certainty, {"certainty": {"stars": st.stars}})
+    pt.stars = stars_for(pt.certainty, st.stars)
     valid = metric_r[~np.isnan(metric_r)]
     if valid.size:
         pt.spread_lo, pt.spread_hi = (float(v) for v in np.quantile(valid, [0.05, 0.95]))
@@ -461,7 +462,7 @@ def newest_score_date(store: Store, today: dt.date | None = None) -> dt.date:
 
 def _as_date(value: dt.date | str | None, store: Store | None = None) -> dt.date:
     """The as-of date: the one given (never after today), else the newest score date."""
-    from convergent.classify import parse_date
+    from convergent.dates import parse_date
 
     if value is None:
         return dt.date.today() if store is None else newest_score_date(store)
@@ -498,23 +499,6 @@ def measure(store: Store, as_of: dt.date | str | None = None, cfg: dict[str, Any
     return [p for p, _ in _evaluate_many(store, dates, _selected(store, benchmark, st), st)]
 
 
-def period_ends(start: dt.date, end: dt.date, step_months: int) -> list[dt.date]:
-    """Month ends from `start` to `end` at calendar multiples of `step_months`, then `end`."""
-    out = []
-    y, m = start.year, start.month
-    while True:
-        nxt = dt.date(y + m // 12, m % 12 + 1, 1)
-        last = nxt - dt.timedelta(days=1)
-        if last > end:
-            break
-        if m % step_months == 0:
-            out.append(last)
-        y, m = nxt.year, nxt.month
-    if not out or out[-1] != end:
-        out.append(end)
-    return out
-
-
 def history(store: Store, benchmark: str | None = None, *, k: int | None = None,
             as_of: dt.date | str | None = None,
             cfg: dict[str, Any] | None = None) -> list[BenchmarkPoint]:
@@ -533,7 +517,8 @@ def history(store: Store, benchmark: str | None = None, *, k: int | None = None,
             continue
         start = first[b.key]
         start = start.date() if isinstance(start, dt.datetime) else start
-        dates = period_ends(start, end, st.history_step_months)
+        dates = period_ends(start.replace(day=1), end, st.history_step_months,
+                            include_last=True)
         out.extend(p for p, _ in _evaluate_many(store, dates, [b], st))
     return out
 

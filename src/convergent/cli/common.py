@@ -27,9 +27,9 @@ def setup(db: Path | None, config: Path | None, as_of: str | None, window: str |
           ) -> tuple[Any, dict[str, Any], dt.date, int]:
     """Settings, the open store, the as-of date (default: newest evidence) and the window
     length in days; the config is read first so a bad file fails before any work."""
-    from convergent.classify import parse_date, parse_window, resolve_as_of
+    from convergent.classify import resolve_as_of
     from convergent.config import load_config
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days, parse_date, parse_window
     from convergent.store import open_store
 
     cfg = load_config(config)

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from convergent.errors import ConvergentError
+from convergent.levels import LEVELS
 
-LEVELS = ("L0", "L1", "L2", "L3", "L4")
 MAX_CONFIG_BYTES = 1 << 20      # a settings file is a few hundred bytes; refuse megabytes
 MAX_ALIASES = 100               # YAML aliases a settings file may use ...
 MAX_NODES = 10_000              # ... and the values it may expand to (billion laughs)
 MAX_DEPTH = 20                  # nesting depth of a settings file
+
+__all__ = ["LEVELS", "load_config", "parse_yaml", "validate"]
 
 
 @cache
@@ -88,23 +90,9 @@ def _expanded_size(node: Any, memo: dict[int, int]) -> int:
 
 def _read(path: Path) -> str:
     """The text of a settings file: a regular file, at most 1 MiB, UTF-8."""
-    where = str(path)
-    try:
-        if not path.is_file():
-            what = "a folder" if path.is_dir() else "missing" if not path.exists() else \
-                "not a regular file"
-            raise ConvergentError(f"cannot read config: {what}", where=where)
-        with path.open("rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConvergentError(f"cannot read config: {exc.strerror or exc}", where=where) \
-            from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConvergentError("config file larger than 1 MiB", where=where)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConvergentError(f"not UTF-8 text (byte {exc.start})", where=where) from None
+    from convergent.userfiles import read_text
+
+    return read_text(path, "config file", max_bytes=MAX_CONFIG_BYTES)
 
 
 def _merge(base: dict[str, Any], over: dict[Any, Any], path: str, where: str) -> None:

@@ -179,13 +179,12 @@ class Drivers(_Section):
     def _date(cls, value: Any) -> dt.date:
         if not isinstance(value, str | dt.date) or isinstance(value, dt.datetime):
             raise ValueError("must be a date YYYY-MM-DD")
-        if isinstance(value, dt.date):
-            return value
-        try:
-            day = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("is not a real date (YYYY-MM-DD)") from None
-        if not dt.date(1950, 1, 1) <= day <= dt.date.today():
+        from convergent.dates import EARLIEST, parse_iso
+
+        day = value if isinstance(value, dt.date) else parse_iso(value)
+        if day is None:
+            raise ValueError("is not a real date (YYYY-MM-DD)")
+        if not EARLIEST <= day <= dt.date.today():
             raise ValueError("must lie between 1950-01-01 and today")
         return day
 
@@ -216,6 +215,12 @@ class Forecast(_Section):
         return cuts
 
 
+class Report(_Section):
+    """Report settings (docs/report.md)."""
+
+    stale_after_days: Annotated[int, Field(strict=True, ge=1, le=36_500)]
+
+
 class Settings(_Section):
     """Every section of the config file."""
 
@@ -228,3 +233,4 @@ class Settings(_Section):
     advice: Advice
     drivers: Drivers
     forecast: Forecast
+    report: Report
