@@ -36,19 +36,23 @@ def _stationary(area: str, per_block: dict[str, int]) -> list[dict]:
 # s₁ 0.51: L2, degree 45 + 30·0.01/0.40 = 45.75; s₂ 0.30 ≥ 0.20: duopoly.
 # s₁ 0.49: L1, degree 20 + 25·0.49/0.50 = 44.5.
 SHARES = [
-    ({"AdamW": 96, "Adam": 3, "Lion": 1}, "L4", 92.0, False),
-    ({"AdamW": 94, "Adam": 4, "Lion": 2}, "L3", 81.0, False),
-    ({"AdamW": 91, "Adam": 6, "Lion": 3}, "L3", 76.5, False),
-    ({"AdamW": 89, "Adam": 8, "Lion": 3}, "L2", 74.25, False),
-    ({"AdamW": 51, "Adam": 30, "Lion": 19}, "L2", 45.75, True),
-    ({"AdamW": 49, "Adam": 30, "Lion": 21}, "L1", 44.5, False),
+    ({"AdamW": 96, "Adam": 3, "Lion": 1}, "L4", 92.0, False,
+     "s₁ 0.96 ≥ 0.95; no rival above +5 pp/yr", "s₁ 0.96 ≥ 0.95，无挑战者增速超过 +5 个百分点/年"),
+    ({"AdamW": 94, "Adam": 4, "Lion": 2}, "L3", 81.0, False, "s₁ 0.94 ≥ 0.9", "s₁ 0.94 ≥ 0.9"),
+    ({"AdamW": 91, "Adam": 6, "Lion": 3}, "L3", 76.5, False, "s₁ 0.91 ≥ 0.9", "s₁ 0.91 ≥ 0.9"),
+    ({"AdamW": 89, "Adam": 8, "Lion": 3}, "L2", 74.25, False, "s₁ 0.89 ≥ 0.5", "s₁ 0.89 ≥ 0.5"),
+    ({"AdamW": 51, "Adam": 30, "Lion": 19}, "L2", 45.75, True,
+     "s₁ 0.51 ≥ 0.5; duopoly, s₂ 0.30", "s₁ 0.51 ≥ 0.5；双寡头，s₂ 0.30"),
+    ({"AdamW": 49, "Adam": 30, "Lion": 21}, "L1", 44.5, False,
+     "s₁ 0.49 < 0.5: no option holds half", "s₁ 0.49 < 0.5：没有方案占据半数"),
 ]
 
 
-@pytest.mark.parametrize("per_block, level, degree, duopoly", SHARES,
+@pytest.mark.parametrize("per_block, level, degree, duopoly, en, zh", SHARES,
                          ids=[f"s1={p['AdamW']}" for p, *_ in SHARES])
-def test_leader_share_on_both_sides_of_each_threshold(per_block, level, degree, duopoly):
+def test_leader_share_on_both_sides_of_each_threshold(per_block, level, degree, duopoly, en, zh):
     r = _one(_stationary("optimizer", per_block), "optimizer")
+    assert (r.criterion, r.criterion_zh) == (en, zh)
     assert r.n == 400
     assert r.leader == "AdamW" and r.leader_share == pytest.approx(per_block["AdamW"] / 100)
     assert r.level == level
@@ -85,7 +89,8 @@ def test_challenger_trend_just_under_and_over_5pp(blocks, slope, level):
     assert r.fastest_rival_trend_pp == pytest.approx(slope, abs=0.03)
     assert r.level == level
     if level == "L3":
-        assert "Lion grows +5.2 pp/yr" in r.criterion
+        assert r.criterion == "s₁ 0.95 ≥ 0.95 but Lion grows +5.2 pp/yr"
+        assert r.criterion_zh == "s₁ 0.95 ≥ 0.95，但 Lion 每年增长 +5.2 个百分点"
         # L3 reached through a growing challenger: position (0.952 − 0.90)/0.10 in 75–90
         assert r.degree == pytest.approx(75 + 15 * 0.52)
     else:
@@ -98,11 +103,14 @@ def test_nine_or_ten_known_adoptions(n, level):
     assert r.n == n and r.level == level
     if level == "insufficient":
         assert r.degree is None and r.certainty is None and r.stars is None
-        assert "n = 9 < 10" in r.criterion
+        assert r.criterion == "n = 9 < 10 known adoptions in the window"
+        assert r.criterion_zh == "窗口内已知采用数 n = 9 < 10"
     else:
         # all ten sit in the newest quarter: older windows are empty, no trend can be fitted
         assert r.degree == pytest.approx(100.0)
-        assert "not measurable" in r.criterion and "无法测量" in r.criterion_zh
+        assert r.criterion == ("s₁ 1.00 ≥ 0.95; challenger trend not measurable (fewer than 3 "
+                               "trend windows with n ≥ 10)")
+        assert r.criterion_zh == "s₁ 1.00 ≥ 0.95；挑战者趋势无法测量（n ≥ 10 的趋势窗口少于 3 个）"
         assert r.certainty is not None and r.stars is not None
 
 
@@ -122,6 +130,10 @@ def test_l0_nmi_on_both_sides(lead, nmi, level):
     assert seg["nmi"] == pytest.approx(nmi, abs=0.001)
     assert r.level == level
     assert (r.l0_dimension == "deployment") is (level == "L0")
+    if level == "L0":
+        assert r.criterion == "deployment: cloud→Adam (82%), edge→AdamW (82%); NMI 0.32 ≥ 0.3"
+        assert r.criterion_zh == ("按deployment分场景：cloud→Adam (82%), edge→AdamW (82%)；"
+                                  "NMI 0.32 ≥ 0.3")
 
 
 # Each segment's leader at p, the rest on an option only that segment uses: the option

@@ -39,10 +39,6 @@ def _n(row: dict[str, Any]) -> str:
     return "?" if n is None else f"{n:g}"
 
 
-def _stars(n: int) -> str:
-    return "★" * n + "☆" * (5 - n)
-
-
 def _is_capability(row: dict[str, Any]) -> bool:
     """True for a benchmark-spread row (capability layer) rather than a share area."""
     if row.get("kind") is not None:
@@ -55,7 +51,7 @@ def _is_capability(row: dict[str, Any]) -> bool:
 
 def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     """Advice for one classified area (an AreaResult dict or a capability row)."""
-    from convergent.levels import LEVEL_NAMES
+    from convergent.levels import LEVEL_NAMES, stars_text
 
     level = row.get("level")
     area = row.get("area")
@@ -94,8 +90,8 @@ def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         action = EXPLORE
     zh_level, en_level = LEVEL_NAMES[level]
     if measured:
-        cert_en = f"certainty {_stars(stars)} {cert:.2f}"
-        cert_zh = f"确定性 {_stars(stars)} {cert:.2f}"
+        cert_en = f"certainty {stars_text(stars)} {cert:.2f}"
+        cert_zh = f"确定性 {stars_text(stars)} {cert:.2f}"
     else:
         cert_en, cert_zh = "certainty not measured", "确定性未测"
     facts_en = f"{level} {en_level}, degree {degree:.0f}%, {cert_en}"
@@ -128,9 +124,9 @@ def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         zh = "尚无定局：小团队快跑，提前卡位"
     if low:
         why_en = ("certainty was not measured" if not measured else
-                  f"low certainty ({_stars(stars)}, {cert:.2f}): the level may change")
+                  f"low certainty ({stars_text(stars)}, {cert:.2f}): the level may change")
         why_zh = ("确定性未测" if not measured else
-                  f"确定性低（{_stars(stars)}，{cert:.2f}）：层级可能变化")
+                  f"确定性低（{stars_text(stars)}，{cert:.2f}）：层级可能变化")
         en, zh = f"{en}. Note: {why_en}", f"{zh}。注意：{why_zh}"
     return {**base, "action": action, "low_certainty": low,
             "text_en": f"{name_en} — {ACTION_EN[action]}: {en} ({facts_en})",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -253,9 +254,10 @@ class Classifier:
 
     def _certainty(self, cube: AreaCube, end: int, length: int, code: int,
                    seg_cubes: list[SegmentCube], seed_offset: int) -> float:
-        """Share of resamples keeping the level: predictive redraws of the counts and of the
-        segment tables (see `_predictive_draws`), with the window end moved back by up to
-        `jitter_months` (never forward: nothing after the as-of date may be used)."""
+        """Share of resamples keeping the level: predictive redraws (see `_predictive_draws`)
+        of the window's and the trend windows' adoptions and of the segment tables, with the
+        window end moved back by up to `jitter_months` (never forward: nothing after the
+        as-of date may be used)."""
         cfg = self.cfg
         b = int(cfg["certainty"]["resamples"])
         seed = int(cfg["certainty"]["seed"]) + seed_offset
@@ -265,19 +267,27 @@ class Classifier:
         ends = end + shifts
         if not cube.options:
             return 0.0
-        counts = cube.counts(ends, length)                       # [B, O]
-        n = np.rint(counts.sum(axis=1)).astype(np.int64)
-        p = np.divide(counts, counts.sum(axis=1, keepdims=True), out=np.zeros_like(counts),
-                      where=counts.sum(axis=1, keepdims=True) > 0)
-        p[n == 0] = 1.0 / p.shape[1]
-        draws = _predictive_draws(rng, n, p)                     # [B, O]
-        sh = np.divide(draws, n[:, None], out=np.zeros(draws.shape), where=n[:, None] > 0)
-        s1 = sh.max(axis=1)
-        lead = sh.argmax(axis=1)
-        tends = self._trend_ends(ends)                           # [B, T]
-        tc = cube.counts(tends.ravel(), length).reshape(b, tends.shape[1], -1)
+        # Redraw the evidence piece by piece between all window edges, so the overlapping
+        # trend windows share their redrawn adoptions as real windows share real ones.
+        tends = self._trend_ends(ends)                           # [B, T]; last = ends
+        rel = np.unique(np.concatenate([tends[0] - ends[0], tends[0] - ends[0] - length]))
+        pieces = np.stack([cube.counts(ends + hi, hi - lo)
+                           for lo, hi in itertools.pairwise(rel)], axis=1)  # [B, P, O]
+        flat = pieces.reshape(-1, pieces.shape[2])
+        tot = flat.sum(axis=1, keepdims=True)
+        shares = np.divide(flat, tot, out=np.full_like(flat, 1.0 / flat.shape[1]),
+                           where=tot > 0)
+        drawn = _predictive_draws(rng, np.rint(tot[:, 0]).astype(np.int64), shares)
+        drawn = drawn.reshape(pieces.shape).astype(float)
+        rel_ends = tends[0] - ends[0]
+        inside = ((rel[None, 1:] <= rel_ends[:, None])
+                  & (rel[None, :-1] >= rel_ends[:, None] - length))           # [T, P]
+        tc = np.einsum("tp,bpo->bto", inside.astype(float), drawn)           # [B, T, O]
         tn = tc.sum(axis=2)
         tsh = np.divide(tc, tn[:, :, None], out=np.zeros_like(tc), where=tn[:, :, None] > 0)
+        n, sh = tn[:, -1], tsh[:, -1]                            # the main (newest) window
+        s1 = sh.max(axis=1)
+        lead = sh.argmax(axis=1)
         slope = slopes((tends - end) / 365.25, tsh, tn >= cfg["classify"]["min_n"]) * 100.0
         slope[np.arange(b), lead] = -np.inf                      # [B, O]: rivals only
         rival = np.nan_to_num(slope, nan=-np.inf).max(axis=1)

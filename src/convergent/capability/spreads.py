@@ -82,75 +82,44 @@ class Settings:
 
 def settings(cfg: dict[str, Any] | None = None, k: int | None = None,
              window_days: int | None = None) -> Settings:
-    """Read and check the capability settings; `k` overrides the configured top-k.
+    """The capability settings, checked by the config models; `k` overrides the top-k.
 
     The contenders are the models released in the trailing window before each as-of date:
     `window_days` when given (the classification's --window), else
     `capability.window_months`, else the classification window `window.months`.
     """
+    from convergent.config import validate
     from convergent.dates import months_to_days
 
     if cfg is None:
         from convergent.capability import default_config
 
         cfg = default_config()
+    cfg = validate(cfg, "config")            # the one validation (settings built in code too)
     c = cfg["capability"]
-    where = "config capability"
-
-    def thresholds(key: str) -> dict[str, float]:
-        t = c[key]
-        try:
-            vals = {lv: float(t[lv]) for lv in ("L4", "L3", "L2")}
-        except (KeyError, TypeError, ValueError):
-            raise ConvergentError(f"capability.{key} needs numbers L4, L3, L2", where=where) \
-                from None
-        if not 0 < vals["L4"] < vals["L3"] < vals["L2"]:
-            raise ConvergentError(f"capability.{key} must satisfy 0 < L4 < L3 < L2 "
-                                  f"(got {vals['L4']}, {vals['L3']}, {vals['L2']})", where=where)
-        return vals
-
-    def pairs(key: str) -> dict[str, float]:
-        out = {}
-        for item in c[key] or []:
-            if not isinstance(item, list | tuple) or len(item) != 2:
-                raise ConvergentError(f"capability.{key} entries are [benchmark, number] pairs "
-                                      f"(got {item!r})", where=where)
-            try:
-                out[norm_key(str(item[0]))] = float(item[1])
-            except (TypeError, ValueError):
-                raise ConvergentError(f"capability.{key}: {item[1]!r} is not a number",
-                                      where=where) from None
-        return out
-
     kk = int(c["k"] if k is None else k)
     if kk < 2:
-        raise ConvergentError(f"k = {kk} must be at least 2 (a spread needs two models)",
-                              where=where)
-    cap = str(c["saturated_max_level"])
-    if cap not in ("L1", "L2", "L3", "L4"):
-        raise ConvergentError(f"capability.saturated_max_level = {cap!r} must be L1..L4",
-                              where=where)
-    step = int(c["history_step_months"])
-    if step not in (1, 2, 3, 4, 6, 12):
-        raise ConvergentError("capability.history_step_months must divide 12", where=where)
+        raise ConvergentError(f"k = {kk} must be at least 2 (a spread needs two models)")
     if window_days is None:
-        window_days = months_to_days(c.get("window_months") or cfg["window"]["months"])
+        window_days = months_to_days(c["window_months"] or cfg["window"]["months"])
     if int(window_days) < 1:
-        raise ConvergentError("the capability window must be at least one day", where=where)
-    if float(c["saturation_distance_pct"]) < 0 or int(c["gap_rank"]) < 2:
-        raise ConvergentError("capability.saturation_distance_pct must be >= 0 and gap_rank >= 2",
-                              where=where)
+        raise ConvergentError("the capability window must be at least one day")
+
+    def pairs(key: str) -> dict[str, float]:
+        return {norm_key(str(name)): float(value) for name, value in c[key]}
+
     cert = cfg["certainty"]
     bands = {lv: (float(v[0]), float(v[1])) for lv, v in cfg["degree"]["bands"].items()}
     return Settings(
-        k=kk, spread_pct=thresholds("spread_pct"), elo_edge_pp=thresholds("elo_edge_pp"),
+        k=kk, spread_pct=dict(c["spread_pct"]), elo_edge_pp=dict(c["elo_edge_pp"]),
         elo_benchmarks=frozenset(norm_key(str(b)) for b in c["elo_benchmarks"] or []),
-        saturation_distance_pct=float(c["saturation_distance_pct"]), saturated_max_level=cap,
+        saturation_distance_pct=float(c["saturation_distance_pct"]),
+        saturated_max_level=c["saturated_max_level"],
         ceilings=pairs("ceilings"), gap_rank=int(c["gap_rank"]),
         distinct_organizations=bool(c["distinct_organizations"]),
         window_days=int(window_days),
         items={b: int(v) for b, v in pairs("items").items()}, elo_se=float(c["elo_se"]),
-        history_step_months=step, claim_benchmark=str(c["claim_benchmark"]),
+        history_step_months=c["history_step_months"], claim_benchmark=str(c["claim_benchmark"]),
         claim_spread_pct=float(c["claim_spread_pct"]), resamples=int(cert["resamples"]),
         seed=int(cert["seed"]), stars=tuple(float(s) for s in cert["stars"]), bands=bands,
     )
