@@ -48,7 +48,7 @@ def test_as_of_after_today_is_refused() -> None:
         sp._as_date(dt.date.today() + dt.timedelta(days=1))
 
 
-@pytest.mark.parametrize("command", [["classify"], ["layers"], ["capability"]])
+@pytest.mark.parametrize("command", [["classify"], ["layers"], ["capability"], ["report"]])
 def test_cli_refuses_a_future_as_of_in_one_line(command: list[str]) -> None:
     out = subprocess.run([*CLI, *command, "--as-of", "2030-01-01"], capture_output=True,
                          text=True, timeout=120)

@@ -154,13 +154,22 @@ def test_unreadable_file(tmp_path: Path) -> None:
         load_config(p)
 
 
-def test_cli_overlapping_bands_exit_2_with_one_line(tmp_path: Path) -> None:
-    p = tmp_path / "bands.yaml"
-    p.write_text("degree:\n  bands:\n    L2: [45, 85]\n")
+@pytest.mark.parametrize("name, data, needle", [
+    ("bands.yaml", b"degree:\n  bands:\n    L2: [45, 85]\n", "degree.bands"),
+    ("latin1.yaml", "classify:\n  min_n: 5  # café\n".encode("latin-1"), "UTF-8"),
+    ("pipe.yaml", None, "not a regular file"),
+])
+def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path, name: str, data: bytes | None,
+                                              needle: str) -> None:
+    p = tmp_path / name
+    if data is None:
+        os.mkfifo(p)
+    else:
+        p.write_bytes(data)
     res = subprocess.run([sys.executable, "-c", "from convergent.cli import main; main()",
                           "classify", "--config", str(p)], capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 2
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, res.stderr
-    assert "degree.bands" in lines[0] and res.stdout == ""
+    assert needle in lines[0] and str(p) in lines[0] and res.stdout == ""

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from convergent.config import load_config
-from convergent.dates import months_to_days, parse_date, parse_window
+from convergent.dates import months_to_days
 from convergent.errors import ConvergentError
-from convergent.levels import INSUFFICIENT, LEVEL_NAMES, LEVELS
+from convergent.levels import INSUFFICIENT, LEVELS
 from convergent.levels import stars_for as stars_on_cuts
 from convergent.measures import (
     AreaCube,
@@ -22,7 +22,6 @@ from convergent.measures import (
     build_segment_cubes,
     day_number,
     evidence_as_of,
-    from_day,
     trend_pp_per_year,
 )
 from convergent.registry import get_area, registry
@@ -397,6 +396,12 @@ def resolve_as_of(store: Store, as_of: dt.date | None, today: dt.date | None = N
     today = today or dt.date.today()
     if as_of is None:
         return evidence_as_of(store, today)
+    return not_after_today(as_of, today)
+
+
+def not_after_today(as_of: dt.date, today: dt.date | None = None) -> dt.date:
+    """The date itself, or one line saying why a date after today is refused."""
+    today = today or dt.date.today()
     if as_of > today:
         raise ConvergentError(f"as-of date {as_of.isoformat()} is later than today "
                               f"({today.isoformat()}); use a forecast for the future")
@@ -413,6 +418,5 @@ def classify(store: Store, as_of: dt.date | None = None, window_days: int | None
     return clf.classify(resolve_as_of(store, as_of), window_days)
 
 
-__all__ = ["INSUFFICIENT", "LEVEL_NAMES", "AreaResult", "Classifier", "classify",
-           "degree_of", "from_day", "l0_note", "level_codes", "parse_date", "parse_window",
-           "resolve_as_of", "stars_for"]
+__all__ = ["AreaResult", "Classifier", "classify", "degree_of", "l0_note", "level_codes",
+           "not_after_today", "resolve_as_of", "stars_for"]

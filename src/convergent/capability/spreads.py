@@ -431,17 +431,14 @@ def newest_score_date(store: Store, today: dt.date | None = None) -> dt.date:
 
 def _as_date(value: dt.date | str | None, store: Store | None = None) -> dt.date:
     """The as-of date: the one given (never after today), else the newest score date."""
+    from convergent.classify import not_after_today
     from convergent.dates import parse_date
 
     if value is None:
         return dt.date.today() if store is None else newest_score_date(store)
     if isinstance(value, dt.datetime):
         value = value.date()
-    day = parse_date(value)
-    if day > dt.date.today():
-        raise ConvergentError(f"as-of date {day.isoformat()} is later than today "
-                              f"({dt.date.today().isoformat()})")
-    return day
+    return not_after_today(parse_date(value))
 
 
 def _evaluate_many(store: Store, dates: list[dt.date], benches: list[Benchmark],

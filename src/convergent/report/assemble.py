@@ -430,12 +430,11 @@ def assemble(
     `today` (default: the system date) decides how old the newest evidence is.
     """
     from convergent.analysis import evidence_as_of
-    from convergent.classify import resolve_as_of
     from convergent.dates import months_to_days
 
     today = today or dt.date.today()
     newest = evidence_as_of(store, today)
-    as_of = resolve_as_of(store, as_of, today) if as_of else newest
+    as_of = as_of or newest
     window_days = window_days or months_to_days(cfg["window"]["months"])
     ctx = Context(store, cfg, as_of, window_days, progress=progress)
     limit = int(cfg["report"]["stale_after_days"])
