@@ -14,23 +14,24 @@ if TYPE_CHECKING:
 __all__ = ["capability_rows", "classification_matrix", "evidence_as_of"]
 
 
-
-
 def classification_matrix(
     db: str | Path | None,
     as_of: dt.date | None,
     window_days: int | None,
     areas: list[str] | None,
     cfg: dict[str, Any],
+    *,
+    builtin: bool = True,
 ) -> list[dict[str, Any]]:
-    """Rows of the classification matrix for every (or the chosen) share area."""
+    """Rows of the classification matrix for every (or the chosen) share area; `builtin`
+    False analyses the `db` evidence alone."""
     from convergent.classify import Classifier, resolve_as_of
     from convergent.registry import get_area
     from convergent.store import open_store
 
     if areas:
         areas = [get_area(a).area_id for a in areas]
-    store = open_store(db)
+    store = open_store(db, builtin=builtin)
     when = resolve_as_of(store, as_of)
     clf = Classifier(store, cfg, areas)
     rows = [r.to_dict() for r in clf.classify(when, window_days)]

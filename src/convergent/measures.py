@@ -44,10 +44,10 @@ def evidence_as_of(store: Store, today: dt.date | None = None) -> dt.date:
     today = today or dt.date.today()
     a = store.table("adoptions")
     newest = a.filter(a.date <= today).date.max().execute()
-    if newest is None or (isinstance(newest, float) and newest != newest):
-        return today
     import pandas as pd
 
+    if newest is None or pd.isna(newest):
+        return today
     return pd.Timestamp(newest).date()
 
 
