@@ -11,10 +11,11 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from convergent.dates import calendar_years, fractional_year, parse_date
 from convergent.schema import UNKNOWN
+from convergent.stats import concentration, slope_fit, wilson
 
 if TYPE_CHECKING:
-    import numpy as np
     from ibis.expr.types import Table
 
     from convergent.store import Store
@@ -29,91 +30,27 @@ GROUPS = {
 LOG10_2 = math.log10(2.0)
 
 
-def fractional_year(d: dt.date) -> float:
-    """Year plus the elapsed fraction of it: 1 January is exactly the integer year."""
-    start = dt.date(d.year, 1, 1)
-    days = (dt.date(d.year + 1, 1, 1) - start).days
-    return d.year + (d - start).days / days
-
-
-def loglinear_fit(years: np.ndarray, values: np.ndarray, confidence: float = 0.95
-                  ) -> dict[str, float]:
-    """OLS of log10(value) on year: slope, its standard error and the t-interval of the slope."""
-    import numpy as np
-    from scipy import special
-
-    x = np.asarray(years, dtype=float)
-    y = np.log10(np.asarray(values, dtype=float))
-    n = x.size
-    xm, ym = x.mean(), y.mean()
-    sxx = float(np.sum((x - xm) ** 2))
-    slope = float(np.sum((x - xm) * (y - ym)) / sxx)
-    intercept = float(ym - slope * xm)
-    resid = y - (intercept + slope * x)
-    s2 = float(np.sum(resid**2)) / (n - 2)
-    se = math.sqrt(s2 / sxx)
-    t = float(special.stdtrit(n - 2, 0.5 + confidence / 2))
-    return {"slope": slope, "intercept": intercept, "se": se, "t": t,
-            "lo": slope - t * se, "hi": slope + t * se, "n": n}
-
-
 def doubling_months(slope: float) -> float | None:
     """Doubling time in months of a quantity growing 10**slope times per year."""
     return 12.0 * LOG10_2 / slope if slope > 0 else None
 
 
-def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n."""
-    from scipy import special
-
-    z = float(special.ndtri(0.5 + confidence / 2))
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def entropy_bits(counts: list[float]) -> float:
-    """Shannon entropy in bits of a count vector (zeros ignored)."""
-    total = float(sum(counts))
-    return float(-sum(c / total * math.log2(c / total) for c in counts if c > 0))
+def _counts(counts: list[float], key: str) -> float:
+    return float(concentration(counts)[key])
 
 
 def hhi(counts: list[float]) -> float:
-    """Herfindahl–Hirschman index on the 0–10,000 scale."""
-    total = float(sum(counts))
-    return float(sum((c / total) ** 2 for c in counts) * 10_000)
+    """HHI (0–10,000) of a count vector."""
+    return _counts(counts, "hhi")
 
 
-def slope_per_year(xs: list[float], ys: list[float], confidence: float = 0.95
-                   ) -> dict[str, float] | None:
-    """Least-squares slope of ys on xs (years) with its t-interval; None below three points."""
-    import numpy as np
-    from scipy import special
-
-    if len(xs) < 3:
-        return None
-    x, y = np.asarray(xs, float), np.asarray(ys, float)
-    xm, ym = x.mean(), y.mean()
-    sxx = float(np.sum((x - xm) ** 2))
-    if sxx == 0:
-        return None
-    b = float(np.sum((x - xm) * (y - ym)) / sxx)
-    resid = y - (ym + b * (x - xm))
-    se = math.sqrt(float(np.sum(resid**2)) / (len(x) - 2) / sxx)
-    t = float(special.stdtrit(len(x) - 2, 0.5 + confidence / 2))
-    return {"slope": b, "lo": b - t * se, "hi": b + t * se, "points": len(x)}
+def entropy_bits(counts: list[float]) -> float:
+    """Shannon entropy in bits of a count vector."""
+    return _counts(counts, "entropy_bits")
 
 
 def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    from convergent.classify import parse_date
-
-    return parse_date(str(value))
+    return parse_date(value if isinstance(value, dt.date) else str(value))
 
 
 def _known(col: Any) -> Any:
@@ -133,7 +70,7 @@ class _Ctx:
         import ibis
         import pandas as pd
 
-        from convergent.measures import months_to_days
+        from convergent.dates import months_to_days
 
         self.store = store
         self.as_of = as_of
@@ -218,7 +155,7 @@ def _growth_rows(ctx: _Ctx, ident: str, en: str, zh: str, column: str, since: dt
             r.update(status=INSUFFICIENT, note=note)
         return [growth, doubling]
     years = np.array([fractional_year(_as_date(d)) for d in df["date"]])
-    fit = loglinear_fit(years, df[column].to_numpy(dtype=float), ctx.conf)
+    fit = slope_fit(years, df[column].to_numpy(dtype=float), ctx.conf, log10_y=True)
     pct = f"{ctx.conf:.0%}"
     growth.update(value=10 ** fit["slope"], interval=[10 ** fit["lo"], 10 ** fit["hi"]],
                   note=f"OLS of log10({column}) on year, {pct} CI; slope "
@@ -233,38 +170,48 @@ def _growth_rows(ctx: _Ctx, ident: str, en: str, zh: str, column: str, since: dt
 
 
 def _orgs_per_year(ctx: _Ctx) -> dict[str, Any]:
-    """Distinct organisations releasing models per trailing 12-month window, and its trend."""
-    import ibis
-
-    from convergent.measures import months_to_days
+    """Distinct organisations releasing models per calendar year (every organisation a model
+    lists counts), and the trend over the complete years."""
+    from convergent.ingest.common import org_names
 
     years = int(ctx.d["count_years"])
-    year = months_to_days(12)
-    first = ctx.as_of - dt.timedelta(days=year * years)
-    m = ctx.models(first, ctx.as_of)
+    complete_to = ctx.as_of.year if ctx.as_of == dt.date(ctx.as_of.year, 12, 31) \
+        else ctx.as_of.year - 1
+    spans = calendar_years(complete_to - years + 1, ctx.as_of)
+    first = spans[0][0]
+    m = ctx.models(first - dt.timedelta(days=1), ctx.as_of)
     m = m.filter(_known(m.organization))
-    k = (ibis.date(ctx.as_of).delta(m.date, unit="day") // year).name("k")
-    mk = m.mutate(k=k)
-    df = mk.group_by("k").agg(orgs=mk.organization.nunique(), n=mk.count()).execute()
-    got = {int(r.k): (int(r.orgs), int(r.n)) for r in df.itertuples()}
-    xs = [-float(i) for i in range(years)]
-    ys = [float(got.get(i, (0, 0))[0]) for i in range(years)]
-    total = sum(v[1] for v in got.values())
+    df = m.select("date", "organization").execute()
+    by_year: dict[int, set[str]] = {y: set() for y in range(first.year, ctx.as_of.year + 1)}
+    models: dict[int, int] = dict.fromkeys(by_year, 0)
+    for d, org in zip(df["date"], df["organization"], strict=True):
+        y = _as_date(d).year
+        names = org_names(org)
+        if y in by_year and names:
+            by_year[y].update(names)
+            models[y] += 1
+    series = [{"year": y, "start": lo, "end": hi, "orgs": len(by_year[y]), "models": models[y],
+               "partial": y > complete_to} for y, (lo, hi) in zip(by_year, spans, strict=True)]
+    full = [r for r in series if not r["partial"]]
+    last = full[-1] if full else None
     row = _row("orgs_per_year", "Organisations releasing notable models per year",
                "每年发布重要模型的机构数", "market", "organisations", first, ctx.as_of,
-               n=got.get(0, (0, 0))[1], source=ctx.source(m))
-    if total < ctx.min_n:
+               n=last["models"] if last else 0, source=ctx.source(m))
+    total = sum(r["models"] for r in full)
+    if last is None or total < ctx.min_n:
         row.update(status=INSUFFICIENT,
-                   note=f"{INSUFFICIENT}: {total} models with an organisation in "
-                        f"{first}..{ctx.as_of} (need {ctx.min_n})")
+                   note=f"{INSUFFICIENT}: {total} models with an organisation in complete "
+                        f"calendar years {first.year}..{complete_to} (need {ctx.min_n})")
         return row
-    fit = slope_per_year(xs, ys, ctx.conf)
-    row.update(value=ys[0], trend=fit["slope"] if fit else None, trend_unit="organisations/year",
-               trend_interval=[fit["lo"], fit["hi"]] if fit else None,
-               series=[{"window_end": ctx.as_of - dt.timedelta(days=year * i), "orgs": ys[i]}
-                       for i in range(years)],
-               note=f"value: trailing 12 months to {ctx.as_of}; trend: OLS over {years} "
-                    "consecutive 12-month windows")
+    fit = slope_fit([float(r["year"]) for r in full], [float(r["orgs"]) for r in full],
+                    ctx.conf)
+    row.update(value=float(last["orgs"]), value_year=last["year"],
+               trend=fit["slope"] if fit else None, trend_unit="organisations/year",
+               trend_interval=[fit["lo"], fit["hi"]] if fit else None, series=series,
+               note=f"value: calendar year {last['year']}; every organisation a model lists "
+                    f"counts once; trend: OLS over the complete years {full[0]['year']}.."
+                    f"{last['year']}" + ("; the current year is partial and not fitted"
+                                         if series[-1]["partial"] else ""))
     return row
 
 
@@ -290,7 +237,7 @@ def _finish_snapshot(ctx: _Ctx, row: dict[str, Any], groups: dict[dt.date, Any],
         return
     row["value"] = value
     row.update(extra)
-    fit = slope_per_year([fractional_year(p[0]) for p in pts], [p[1] for p in pts], ctx.conf)
+    fit = slope_fit([fractional_year(p[0]) for p in pts], [p[1] for p in pts], ctx.conf)
     if fit is not None:
         row.update(trend=fit["slope"], trend_unit=trend_unit,
                    trend_interval=[fit["lo"], fit["hi"]])
@@ -418,7 +365,7 @@ def _country_share(ctx: _Ctx) -> dict[str, Any]:
 def drivers(store: Store, as_of: dt.date, cfg: dict[str, Any],
             length: int | None = None) -> list[dict[str, Any]]:
     """Every driver indicator at `as_of`; window indicators use a trailing `length` days."""
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
 
     length = length or months_to_days(cfg["window"]["months"])
     ctx = _Ctx(store, as_of, cfg, length)
