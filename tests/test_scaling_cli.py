@@ -239,4 +239,4 @@ def test_compare_never_shows_a_traceback(tmp_path: Path, name: str) -> None:
 
 def test_compare_on_a_folder_is_one_line(tmp_path: Path) -> None:
     code, text = _run(["compare", str(tmp_path), "--no-progress"])
-    assert code == 2 and "not a regular file" in text
+    assert code == 2 and "is a folder" in text

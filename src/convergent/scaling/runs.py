@@ -39,7 +39,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "accuracy": ("accuracy", "acc", "score", "evalaccuracy", "benchmarkaccuracy"),
     "k": ("k", "samples", "numsamples", "nsamples", "attempts"),
     "pass_at_k": ("pass@k", "passatk", "passk", "coverage"),
-    "group": ("group", "family", "isoflop", "isoflopgroup", "budget", "series"),
+    "group": ("group", "family", "isoflop", "isoflopgroup", "budget", "series", "groupname",
+              "experiment", "modelfamily", "setup"),
 }
 
 DESCRIBE = {
@@ -247,21 +248,13 @@ def read_runs(path: str | Path, x: str | None = None) -> Runs:
     `x` names the column a single-variable curve runs along: a canonical name (D, S …)
     or any header of the file, which is then read as X (examples seen) if not recognised.
     """
-    p = Path(path)
-    if not p.exists():
-        raise ConvergentError("no such file", where=str(path))
-    if not p.is_file():
-        raise ConvergentError("not a regular file", where=str(path))
+    import io
+
+    from convergent.userfiles import read_text
+
+    text = read_text(path, "runs file")
     try:
-        handle = p.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConvergentError(f"cannot read: {exc.strerror}", where=str(path)) from exc
-    try:
-        with handle:
-            return _read(handle, str(path), x)
-    except UnicodeDecodeError as exc:
-        raise ConvergentError(f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 CSV",
-                              where=str(path)) from None
+        return _read(io.StringIO(text, newline=""), str(path), x)
     except csv.Error as exc:
         raise ConvergentError(f"not a readable CSV file: {exc}", where=str(path)) from None
 
