@@ -31,14 +31,15 @@ BENCHES = ("MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWi
 METHODS = ("auto", "m4", "power", "broken", "flat")
 
 
-def lang_curves() -> list[dict]:
-    """NMT, language-model and BIG-Bench curves of Alabdulmohsin et al. (2022), subsampled."""
+def paper_curves() -> list[dict]:
+    """Vision, NMT, language-model and BIG-Bench curves of Alabdulmohsin et al. (2022)."""
     out: dict[str, dict] = {}
-    with (HERE / "curves" / "alabdulmohsin2022_lang.csv").open() as fh:
-        for r in csv.DictReader(fh):
-            c = out.setdefault(r["curve"], {"family": r["family"], "curve": r["curve"],
-                                            "train": [], "test": []})
-            c[r["split"]].append((float(r["x"]), float(r["y"])))
+    for name in ("alabdulmohsin2022_vision.csv", "alabdulmohsin2022_lang.csv"):
+        with (HERE / "curves" / name).open() as fh:
+            for r in csv.DictReader(fh):
+                c = out.setdefault(r["curve"], {"family": r["family"], "curve": r["curve"],
+                                                "train": [], "test": []})
+                c[r["split"]].append((float(r["x"]), float(r["y"])))
     return list(out.values())
 
 
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write per-curve results here")
     ap.add_argument("--level", type=float, default=0.9)
     args = ap.parse_args(argv)
-    curves = lang_curves() + family_curves()
+    curves = paper_curves() + family_curves()
     t0 = time.perf_counter()
     rows = [run_curve(c, args.level) for c in curves]
     seconds = time.perf_counter() - t0

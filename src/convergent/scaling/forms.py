@@ -451,16 +451,21 @@ class M4(Form):
     params = ("log_beta", "c", "alpha", "e", "e0")
     exponents = ("c",)
 
-    def __init__(self, x: str = "C", target: str = "loss") -> None:
+    def __init__(self, x: str = "C", target: str = "loss", e0: float | None = None) -> None:
+        if e0 is not None and not e0 > 0:
+            raise ConvergentError(f"the M4 starting level E0 must be positive, got {e0}")
         self.x = x
         self.inputs = (x,)
         self.centred = (x,)
         self.target = target
-        self.name = f"m4-{x}"
+        self.e0 = e0
+        self.name = f"m4-{x}" if e0 is None else f"m4chance-{x}"
+        if e0 is not None:
+            self.params = ("log_beta", "c", "alpha", "e")
 
     def spec(self) -> dict[str, Any]:
-        """Form name, variable and target."""
-        return {**super().spec(), "x": self.x}
+        """Form name, variable, target and the fixed E0 if any."""
+        return {**super().spec(), "x": self.x, "e0": self.e0}
 
     def _linear(self, u: np.ndarray, y: np.ndarray, e: float,
                 e0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -490,6 +495,8 @@ class M4(Form):
         """E in (0, min y) and E0 above max y from two unbounded search variables."""
         ymin, ymax, span = self._bounds_e(y)
         e = ymin * (0.5 * (1.0 + np.tanh(0.5 * t[0])))
+        if self.e0 is not None:
+            return float(e), self.e0
         e0 = ymax + span * np.exp(np.clip(t[1], -20.0, 20.0))
         return float(e), float(e0)
 
@@ -507,8 +514,11 @@ class M4(Form):
             return np.where(np.isfinite(r), r, 1e6)
 
         _, ymax, span = self._bounds_e(y)
-        t2s = [-3.0, 0.0, 3.0]
-        if ymax < 1.0:  # error rates and normalised losses: also start from E0 = 1 (chance)
+        if self.e0 is not None and not self.e0 > ymax:
+            return np.full(5, np.nan), np.inf, [
+                f"the fixed E0 = {self.e0:g} is not above the largest value {ymax:g}"]
+        t2s = [-3.0, 0.0, 3.0] if self.e0 is None else [0.0]
+        if ymax < 1.0 and self.e0 is None:  # error rates: also start from E0 = 1 (chance)
             t2s.append(float(np.log((1.0 - ymax) / span)))
         best = None
         for t0 in itertools.product((-3.0, 0.0, 3.0), t2s):
@@ -792,8 +802,8 @@ class Constant(Form):
         return {"E": np.exp(np.atleast_2d(theta)[:, 0])}
 
 
-FORM_NAMES = ("chinchilla", "kaplan", "power", "broken", "bnsl", "m4", "sigmoid", "testtime",
-              "coverage", "constant")
+FORM_NAMES = ("chinchilla", "kaplan", "power", "broken", "bnsl", "m4", "m4chance", "sigmoid",
+              "testtime", "coverage", "constant")
 
 #: Single-variable x names as typed (any case) → canonical column names.
 VARIABLES = {"n": "N", "d": "D", "c": "C", "s": "S", "x": "X", "k": "k"}
@@ -815,12 +825,15 @@ def get_form(name: str, *, x: str | None = None, breaks: int = 1, smooth: float 
         return PassAtK()
     if base == "coverage":
         return Coverage()
-    if base in ("power", "broken", "sigmoid", "constant", "m4", "bnsl") and var not in (
+    if base in ("power", "broken", "sigmoid", "constant", "m4", "m4chance",
+                "bnsl") and var not in (
             "", *VARIABLES.values()):
         raise ConvergentError(f"unknown variable {var!r} for form {base!r} "
                               f"(use {', '.join(VARIABLES.values())})")
     if base == "m4":
         return M4(var or "C")
+    if base == "m4chance":
+        return M4(var or "C", e0=1.0)
     if base == "bnsl":
         base = "broken"
     if base == "power":

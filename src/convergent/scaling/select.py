@@ -25,8 +25,9 @@ from convergent.scaling.fit import DegenerateFit, FitResult, fit
 from convergent.scaling.forms import Form, get_form
 from convergent.scaling.runs import Runs
 
-#: Forms the default estimator chooses among ("flat" repeats the largest runs' value).
-CANDIDATES = ("power", "broken", "m4", "flat")
+#: Forms the default estimator chooses among ("flat" repeats the largest runs' value;
+#: "m4chance" is M4 starting from E0 = 1, used only for error rates, all below 1).
+CANDIDATES = ("power", "broken", "m4", "m4chance", "flat")
 
 #: Share of the points (by x, the largest) held out to score the candidates.
 INNER_FRACTION = 0.25
@@ -181,30 +182,62 @@ def inner_split(xs: np.ndarray, fraction: float = INNER_FRACTION) -> np.ndarray:
     return mask
 
 
+#: At most this many validation origins (fits on the smallest o points, for several o).
+MAX_ORIGINS = 3
+
+
+def origins(n: int, k: int, most: int = MAX_ORIGINS) -> list[int]:
+    """Numbers of smallest points to fit on when validating: from n − k up to n − 1."""
+    return sorted({int(v) for v in np.linspace(n - k, n - 1, min(k, most)).round()})
+
+
 def estimate(runs: Runs, x: str, *, target: str = "loss", forms: tuple[str, ...] = CANDIDATES,
              delta: float = 1e-3, fraction: float = INNER_FRACTION,
              power: float = 2.0) -> Estimate:
-    """Score each form by inner extrapolation, refit on all points, weight by 1/score²."""
+    """Score each form by inner extrapolation, refit on all points, weight by 1/score^power.
+
+    Validation fits each form on the smallest o points and predicts every larger one, for
+    up to MAX_ORIGINS values of o between n − k and n − 1 (k from `inner_split`); a form's
+    score is the RMSE of log predictions over all those (origin, point) pairs.
+    """
     cols = runs.require((x, target))
     xs, ys = cols[x], cols[target]
     if len(runs) < 3:
         raise ConvergentError(f"{len(runs)} points: the default estimator needs at least 3 "
                               "(two to fit, one to check the extrapolation)", where=runs.source)
-    val = inner_split(xs, fraction)
-    if np.ptp(np.log(xs[~val])) < 1e-9:
+    n = len(runs)
+    if ys.max() >= 1.0:
+        forms = tuple(f for f in forms if f != "m4chance")
+    order = np.argsort(xs, kind="stable")
+    k = int(inner_split(xs, fraction).sum())
+    cuts = origins(n, k)
+    if np.ptp(np.log(xs[order[: cuts[0]]])) < 1e-9:
         raise ConvergentError("the points below the largest ones are all at one scale: "
                               "nothing to validate an extrapolation on", where=runs.source)
-    inner = runs.subset(~val)
-    members: list[Member] = []
-    for name in forms:
-        frm = _form(name, x, target)
-        res, level, problem = _fit_member(frm, inner, x, target, delta)
-        if res is None and level is None:
-            members.append(Member(frm.name, None, problem=problem))
-            continue
-        m = Member(frm.name, None, result=res, level=level)
-        m.score = _log_rmse(m.predict_log(x, xs[val]), ys[val])
-        members.append(m)
+    members = [Member(_form(name, x, target).name, None) for name in forms]
+    logs: dict[str, list[np.ndarray]] = {m.name: [] for m in members}
+    truth: list[np.ndarray] = []
+    dist: list[np.ndarray] = []
+    for o in cuts:
+        fit_idx, val_idx = order[:o], order[o:]
+        truth.append(np.log(ys[val_idx]))
+        dist.append(np.log(xs[val_idx]) - np.log(xs[fit_idx].max()))
+        inner = runs.subset(np.sort(fit_idx))
+        for name, m in zip(forms, members, strict=True):
+            res, level, problem = _fit_member(_form(name, x, target), inner, x, target, delta)
+            if res is None and level is None:
+                m.problem = m.problem or problem
+                logs[m.name].append(np.full(len(val_idx), np.nan))
+                continue
+            trial = Member(m.name, None, result=res, level=level)
+            logs[m.name].append(trial.predict_log(x, xs[val_idx]))
+    y_all = np.concatenate(truth)
+    for m in members:
+        pred = np.concatenate(logs[m.name])
+        ok = np.isfinite(pred)
+        if ok.any():
+            m.score = float(np.sqrt(np.mean((pred[ok] - y_all[ok]) ** 2)))
+            m.problem = ""
     scored = [m for m in members if m.score is not None and np.isfinite(m.score)]
     if not scored:
         raise ConvergentError("no candidate form could be fitted on the smaller points: "
@@ -213,12 +246,16 @@ def estimate(runs: Runs, x: str, *, target: str = "loss", forms: tuple[str, ...]
     floor = 1e-6 + 1e-3 * min(m.score for m in scored)
     raw = {m.name: 1.0 / (m.score + floor) ** power for m in scored}
     total = sum(raw.values())
-    validation_pred = np.zeros(int(val.sum()))
     for m in scored:
         m.weight = raw[m.name] / total
-        validation_pred += m.weight * m.predict_log(x, xs[val])
-    v_err = _log_rmse(validation_pred, ys[val])
-    v_dist = float(np.mean(np.log(xs[val])) - np.log(xs[~val].max()))
+    # the combined validation error, over the pairs every weighted form predicted
+    stack = np.array([np.concatenate(logs[m.name]) for m in scored])
+    wts = np.array([m.weight for m in scored])
+    common = np.all(np.isfinite(stack), axis=0)
+    combo = wts @ np.where(np.isfinite(stack), stack, 0.0)
+    v_err = float(np.sqrt(np.mean((combo[common] - y_all[common]) ** 2))) if common.any() \
+        else min(m.score for m in scored)
+    v_dist = float(np.mean(np.concatenate(dist)))
     # a form with too many parameters to validate on the smaller points joins with the
     # mean weight when it fits all of them: no evidence for or against it
     short = [m for m in members if m.score is None and m.problem.startswith(TOO_FEW)]
@@ -241,7 +278,7 @@ def estimate(runs: Runs, x: str, *, target: str = "loss", forms: tuple[str, ...]
     for m in scored:
         m.weight /= alive
     est = Estimate(x, target, members, float(xs.max()), v_err, max(v_dist, 0.0), 0.0,
-                   len(runs), int(val.sum()), runs.source, list(runs.warnings))
+                   n, len(y_all), runs.source, list(runs.warnings))
     est.residual = _log_rmse(est.predict_log(xs), ys)
     return est
 
