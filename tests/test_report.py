@@ -35,7 +35,7 @@ def xss_catalog(folder: Path) -> Path:
             f"  - name: '{name}'",
             f"    organization: '{EVIL_ORG}'",
             "    country: United States",
-            f"    date: 2026-11-{i + 1:02d}",  # newer than any built-in evidence
+            f"    date: 2026-11-{i + 1:02d}",  # newer than the built-in evidence
             "    tier: frontier",
             "    sources: ['https://example.org/model-card']",
             "    choices: {backbone: Transformer, normalization: RMSNorm, ffn: MoE}",
