@@ -28,13 +28,13 @@ def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot:
     """Open the store, ingest, and print the report; conflicts and skips go to stderr."""
     from convergent.cli.common import open_cli_store
     from convergent.cli.render import emit
+    from convergent.dates import parse_iso
     from convergent.errors import ConvergentError
     from convergent.ingest import ingest
-    from convergent.ingest.common import parse_date
 
     snap = None
     if snapshot is not None:
-        snap = parse_date(snapshot)
+        snap = parse_iso(snapshot)
         if snap is None:
             raise ConvergentError(f"--snapshot {snapshot!r} is not a date YYYY-MM-DD")
     store = open_cli_store(db)

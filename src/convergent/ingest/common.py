@@ -34,7 +34,6 @@ MAX_DOWNLOAD_BYTES = 4 * 1024**3
 MAX_CELL_BYTES = 1024 * 1024
 STRICT_SCAN_BYTES = 64 * 1024 * 1024
 MAX_ERRORS_SHOWN = 20
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -406,16 +405,6 @@ def _oversized(con: duckdb.DuckDBPyConnection, table: str,
 
 
 # ---------------------------------------------------------------- values
-
-
-def parse_date(text: str) -> dt.date | None:
-    """Strict YYYY-MM-DD; None when invalid."""
-    if not DATE_RE.match(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def parse_number(text: str | None) -> float | None:
