@@ -21,7 +21,8 @@ from convergent.measures import (
     day_number,
     from_day,
     months_to_days,
-    trend_pp_per_year,
+    share_trends,
+    trend_ends,
 )
 from convergent.registry import get_area, registry
 
@@ -226,10 +227,7 @@ class Classifier:
                 for area in self.areas]
 
     def _trend_ends(self, end: np.ndarray) -> np.ndarray:
-        w = self.cfg["window"]
-        steps = int(w["trend_span_months"] // w["trend_step_months"])
-        offs = np.array([months_to_days(k * w["trend_step_months"]) for k in range(steps, -1, -1)])
-        return np.asarray(end)[..., None] - offs                 # [..., steps+1]
+        return trend_ends(end, self.cfg)                         # [..., steps+1]
 
     def _one(self, area_id: str, as_of: dt.date, length: int, seg_cubes: list[SegmentCube],
              seed_offset: int, with_certainty: bool) -> AreaResult:
@@ -247,12 +245,7 @@ class Classifier:
         s1 = float(shares[order[0]]) if n > 0 else 0.0
         s2 = float(shares[order[1]]) if n > 0 and len(order) > 1 else 0.0
 
-        tends = self._trend_ends(np.array(end))
-        tcounts = cube.counts(tends, length) if cube.options else np.zeros((len(tends), 0))
-        tn = tcounts.sum(axis=1)
-        tshares = np.divide(tcounts, tn[:, None], out=np.zeros_like(tcounts),
-                            where=tn[:, None] > 0)
-        trends = trend_pp_per_year(tshares, tends, tn, c["min_n"]) if cube.options else counts
+        trends = share_trends(cube, end, length, cfg) if cube.options else counts
         rival_idx = order[1:] if n > 0 else np.array([], int)
         rival_trends = trends[rival_idx] if len(rival_idx) else np.array([])
         if rival_trends.size and np.isfinite(rival_trends).any():
@@ -271,7 +264,10 @@ class Classifier:
         challenger = cube.options[order[1]] if n > 0 and len(order) > 1 and s2 > 0 else None
         crit_en, crit_zh = _criterion(code, n, s1, s2, leader, fastest, fastest_trend,
                                       l0_stats, cfg)
-        conc = concentration(shares) if n > 0 else {}
+        # only options seen by the as-of date count (later ones must not change entropy)
+        seen = cube.cum[:, np.searchsorted(cube.days, end, side="right")] > 0 \
+            if cube.options else np.zeros(0, bool)
+        conc = concentration(shares[seen]) if n > 0 else {}
         start = as_of - dt.timedelta(days=length)
         return AreaResult(
             area=area_id, layer=area.layer, name_en=area.en, name_zh=area.zh, kind=area.kind,

@@ -13,29 +13,9 @@ from convergent.measures import day_number, from_day, months_to_days
 if TYPE_CHECKING:
     from convergent.measures import AreaCube
 
-#: Settings of the forecasting module; a `forecast:` section of the config overrides them.
-DEFAULTS: dict[str, Any] = {
-    "step_months": 3,          # window ends every calendar quarter
-    "fit_years": 6,            # fit on the windows of the last this many years
-    "min_points": 6,           # fewer usable windows: no fit
-    "min_trend_pp": 2.0,       # |linear trend| below this (pp/year) over the fit span: no fit
-    "horizon_years": 10,       # crossings later than this: "not within 10 years"
-    "bootstrap": 200,          # resamples for the intervals
-    "interval": 0.90,          # central interval of the bootstrap crossings
-    "seed": 20260101,
-    "method": "auto",          # auto (lowest AICc) or one of the forms
-    "linear_years": 2,         # the linear baseline fits the last this many years
-    "backtest_first_cutoff": 2019,
-    "backtest_horizons": [1, 2],
-    "stars_mae": [0.03, 0.06, 0.10, 0.15],  # back-test MAE cut-offs for ★★★★★ … ★★
-}
-
-
 def forecast_settings(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The forecast settings: module defaults overlaid by the config's `forecast` section."""
-    out = dict(DEFAULTS)
-    out.update(cfg.get("forecast") or {})
-    return out
+    """The `forecast` section of the settings (defaults live in config/defaults.yaml)."""
+    return cfg["forecast"]
 
 
 def quarter_ends(first: dt.date, last: dt.date, step_months: int = 3) -> list[dt.date]:
@@ -111,22 +91,29 @@ def share_series(cube: AreaCube, as_of: dt.date, cfg: dict[str, Any],
     return ShareSeries(cube.area_id, list(cube.options), ends, counts, length)
 
 
-def resample_counts(cube: AreaCube, ends: np.ndarray, length: int, b: int,
-                    rng: np.random.Generator) -> np.ndarray:
-    """Poisson bootstrap of the daily evidence: window counts [B, T, O].
+def truncate(cube: AreaCube, end: int) -> AreaCube:
+    """The cube as it was at day `end`: only evidence dated ≤ end, and only the options
+    seen by then, so later evidence cannot change anything computed from it."""
+    from convergent.measures import AreaCube
 
-    Each day's weight per option is redrawn as a Poisson count with that mean, then the
-    overlapping windows are summed from the same draws, so their correlation is kept.
+    i = int(np.searchsorted(cube.days, end, side="right"))
+    keep = np.flatnonzero(cube.cum[:, i] > 0) if cube.options else np.zeros(0, np.int64)
+    j = int(np.searchsorted(cube.unk_days, end, side="right"))
+    return AreaCube(cube.area_id, [cube.options[k] for k in keep], cube.days[:i].copy(),
+                    cube.cum[keep, : i + 1].copy(), cube.unk_days[:j].copy(),
+                    cube.unk_cum[: j + 1].copy())
+
+
+def resample_cubes(cube: AreaCube, b: int, rng: np.random.Generator) -> list[AreaCube]:
+    """Poisson bootstrap of a (truncated) cube's daily evidence: `b` resampled cubes.
+
+    Each day's weight per option is redrawn as a Poisson count with that mean; all
+    windows are then sums of the same draws, so the overlap between windows is kept.
     """
+    from convergent.measures import AreaCube
+
     dense = np.diff(cube.cum, axis=1)                          # [O, D]
     draws = rng.poisson(np.broadcast_to(dense, (b, *dense.shape))).astype(float)
     cum = np.concatenate([np.zeros((b, dense.shape[0], 1)), np.cumsum(draws, axis=2)], axis=2)
-    i1 = np.searchsorted(cube.days, ends, side="right")
-    i0 = np.searchsorted(cube.days, ends - length, side="right")
-    return np.transpose(cum[:, :, i1] - cum[:, :, i0], (0, 2, 1))
-
-
-def cumulative(cube: AreaCube, ends: np.ndarray, option: str) -> np.ndarray:
-    """All-time cumulative known weight of one option up to each end (for Bass)."""
-    i = cube.options.index(option)
-    return cube.cum[i, np.searchsorted(cube.days, ends, side="right")]
+    return [AreaCube(cube.area_id, cube.options, cube.days, cum[k], cube.unk_days,
+                     cube.unk_cum) for k in range(b)]
