@@ -243,8 +243,9 @@ def test_unreadable_registry_files_give_one_line(tmp_path: Path) -> None:
     aliases.write_text("a: &x [1, 2]\nb: [*x, *x]\n", "utf-8")
     nested = tmp_path / "deep.yaml"
     nested.write_text("[" * 5000 + "]" * 5000, "utf-8")
-    cases = [(latin, "not UTF-8"), (utf16, "not UTF-8"), (tmp_path, "not a regular file"),
-             (fifo, "not a regular file"), (aliases, "aliases"), (nested, "YAML")]
+    cases = [(latin, "not valid UTF-8"), (utf16, "statement: Field required"),
+             (tmp_path, "is a folder"), (fifo, "not a regular file"), (aliases, "aliases"),
+             (nested, "YAML")]
     for path, needle in cases:
         with pytest.raises(ConvergentError) as err:
             load_registry(path, include_packaged=False)

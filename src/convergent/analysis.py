@@ -83,3 +83,13 @@ def _capability_criterion(r: dict[str, Any], cfg: dict[str, Any]) -> tuple[str, 
     edge_txt = "—" if edge is None else f"{edge:.1f}"
     return (f"top vs {k}-th win-rate edge {edge_txt} pp ({r['spread_pts']:.0f} Elo){sat_en}",
             f"第 1 名对第 {k} 名胜率优势 {edge_txt} 个百分点（{r['spread_pts']:.0f} Elo）{sat_zh}")
+
+
+def layer_predictability(store: Store, cfg: dict[str, Any], clf: Any, data_end: dt.date
+                         ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """可预测性 per layer: the forecast back-test rows ending at `data_end`, and per layer
+    their mean absolute error, number of cases and stars."""
+    from convergent.forecast.backtest import backtest, predictability
+
+    rows = backtest(store, cfg, clf, data_end=data_end)
+    return rows, predictability(rows, by="layer", cfg=cfg)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from convergent.dates import months_to_days, period_ends
 from convergent.forecast import vector
-from convergent.forecast.series import quarter_ends, truncate
-from convergent.measures import day_number, months_to_days
+from convergent.forecast.series import truncate
+from convergent.measures import day_number
 from convergent.registry import registry
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def cutoffs(cfg: dict[str, Any], as_of: dt.date) -> list[dt.date]:
     first = dt.date(int(fs["backtest_first_cutoff"]), 1, 1)
     h = min(int(x) for x in fs["backtest_horizons"])
     last = later(as_of, -h) if as_of.year - h >= first.year else first
-    return quarter_ends(first, last, int(fs["backtest_step_months"]))
+    return period_ends(first, last, int(fs["backtest_step_months"]))
 
 
 def scale(pred: np.ndarray, n: float) -> np.ndarray:

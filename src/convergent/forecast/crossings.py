@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from convergent.dates import months_to_days, period_ends
 from convergent.forecast import backtest as bt
 from convergent.forecast import vector
 from convergent.forecast.curves import fit_bass
 from convergent.forecast.series import resample_cubes, truncate
-from convergent.measures import day_number, from_day, months_to_days
+from convergent.measures import day_number, from_day
 from convergent.registry import get_area, registry
 
 if TYPE_CHECKING:
@@ -57,13 +58,11 @@ def _interval(idx: np.ndarray, level: float) -> tuple[int | None, int | None, fl
 def _reached_since(cube: AreaCube, option: str, thr: float, as_of: dt.date,
                    cfg: dict[str, Any]) -> dt.date | None:
     """Start of the current run of quarter-end windows in which the option holds ≥ thr."""
-    from convergent.forecast.series import quarter_ends
-
     length = months_to_days(cfg["window"]["months"])
     if not len(cube.days):
         return None
-    ends = quarter_ends(from_day(int(cube.days[0])), as_of, int(cfg["forecast"]["step_months"]))
-    ends = [*ends, as_of] if not ends or ends[-1] != as_of else ends
+    ends = period_ends(from_day(int(cube.days[0])), as_of, int(cfg["forecast"]["step_months"]),
+                       include_last=True)
     counts = cube.counts(np.array([day_number(d) for d in ends]), length)
     n = counts.sum(axis=1)
     col = cube.options.index(option)
@@ -106,7 +105,8 @@ def forecast_area(cube: AreaCube, as_of: dt.date, cfg: dict[str, Any], state: di
         "as_of": as_of, "n": n_now, "leader": None, "leader_share": None,
         "challenger": None, "challenger_share": None, "trend_pp": None,
         "challenger_trend_pp": None, "target": None, "target_role": None,
-        "target_share": None, "takeover": None, "fit": "no fit", "no_fit_reason": None,
+        "target_share": None, "target_trend_pp": None, "takeover": None, "fit": "no fit",
+        "no_fit_reason": None,
         "method": None, "default_method": dict(state["chosen"]), "skill": {},
         "components": [], "shares": [], "adoption": None,
     }
@@ -155,7 +155,7 @@ def forecast_area(cube: AreaCube, as_of: dt.date, cfg: dict[str, Any], state: di
         out["fit"] = NO_SKILL
         out["no_fit_reason"] = _why_no_skill(state, out["skill"], max(horizons))
         out.update(target=out["leader"], target_role="leader",
-                   target_share=out["leader_share"])
+                   target_share=out["leader_share"], target_trend_pp=out["trend_pp"])
         for key in thresholds:
             if out[f"cross_{key}"]["status"] != "reached":
                 out[f"cross_{key}"]["status"] = NO_SKILL
@@ -167,6 +167,7 @@ def forecast_area(cube: AreaCube, as_of: dt.date, cfg: dict[str, Any], state: di
     tgt, k_over = _target(traj, lead)
     role = "leader" if tgt == lead else "challenger"
     out.update(target=labels[tgt], target_role=role, target_share=float(o.shares[tgt]),
+               target_trend_pp=_num(o.trends_pp[tgt]),
                takeover=None if k_over is None else _date(as_of, k_over))
     b = int(bootstrap if bootstrap is not None else fs["bootstrap"])
     boot = None
@@ -217,15 +218,13 @@ def _why_no_skill(state: dict[str, Any], skill: dict[int, float | None], h: int)
 def _bass(cube: AreaCube, option: str, as_of: dt.date, cfg: dict[str, Any]
           ) -> dict[str, Any] | None:
     """Bass diffusion of the leader's cumulative adoptions (counts, not shares)."""
-    from convergent.forecast.series import quarter_ends
-
     col = cube.options.index(option)
     daily = np.diff(cube.cum[col])
     if not (daily > 0).any():
         return None
     launch = int(cube.days[np.flatnonzero(daily > 0)[0]])
-    ends = [day_number(d) for d in quarter_ends(from_day(launch), as_of,
-                                                int(cfg["forecast"]["step_months"]))]
+    ends = [day_number(d) for d in period_ends(from_day(launch), as_of,
+                                               int(cfg["forecast"]["step_months"]))]
     ends = np.array([launch, *ends, day_number(as_of)], dtype=np.int64)
     cum = cube.cum[col, np.searchsorted(cube.days, ends, side="right")]
     bf = fit_bass((ends - launch) / 365.25, cum)

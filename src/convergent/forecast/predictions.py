@@ -33,7 +33,7 @@ _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
 def _date(value: Any) -> Any:
     """Accept YYYY-MM-DD, YYYY-MM, YYYY-Qn and YYYY for dates."""
     if isinstance(value, str):
-        from convergent.classify import parse_date
+        from convergent.dates import parse_date
 
         try:
             return parse_date(value)
@@ -241,27 +241,9 @@ _Loader.yaml_implicit_resolvers = {
 
 def _read(path: Path) -> str:
     """The text of a registry file, or a one-line error saying why it cannot be read."""
-    import stat
+    from convergent.userfiles import read_text
 
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise ConvergentError("prediction registry not found", where=str(path)) from None
-    except OSError as exc:
-        raise ConvergentError(f"cannot read prediction registry: {exc.strerror}",
-                              where=str(path)) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ConvergentError("prediction registry is not a regular file", where=str(path))
-    if st.st_size > MAX_BYTES:
-        raise ConvergentError(f"prediction registry is larger than {MAX_BYTES // 2**20} MiB",
-                              where=str(path))
-    try:
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConvergentError(f"not UTF-8 text (byte {exc.start})", where=str(path)) from None
-    except OSError as exc:
-        raise ConvergentError(f"cannot read prediction registry: {exc.strerror}",
-                              where=str(path)) from None
+    return read_text(path, "prediction registry", max_bytes=MAX_BYTES)
 
 
 def _message(err: ValidationError) -> str:
@@ -378,7 +360,7 @@ class _Evaluator:
 
     def result(self, m: Metric, when: dt.date) -> AreaResult:
         """One area's classification at a date (cached per date and window)."""
-        from convergent.measures import months_to_days
+        from convergent.dates import months_to_days
 
         length = months_to_days(m.window_months) if m.window_months else None
         seg = m.measure == "level"
@@ -459,7 +441,7 @@ def evaluate_predictions(store: Store, cfg: dict[str, Any], path: str | Path | N
 def _resolve_metric(row: dict[str, Any], p: Prediction, conds: list[Condition],
                     ev: _Evaluator, clock: dt.date, evidence_end: dt.date) -> None:
     """Set status and outcome of a metric prediction from evidence dated ≤ evidence_end."""
-    from convergent.forecast.series import quarter_ends
+    from convergent.dates import period_ends
 
     undetermined = (f"undetermined — evidence ends {evidence_end.isoformat()}, "
                     "before the due date")
@@ -477,9 +459,7 @@ def _resolve_metric(row: dict[str, Any], p: Prediction, conds: list[Condition],
         row.update(status="resolved", outcome=ok, resolved_on=p.due)
         return
     last = min(evidence_end, p.due)
-    dates = [d for d in quarter_ends(p.made, last) if d >= p.made] if last >= p.made else []
-    if last >= p.made and (not dates or dates[-1] != last):
-        dates.append(last)
+    dates = period_ends(p.made, last, include_last=True) if last >= p.made else []
     for d in dates:
         ok, values, enough = ev.check(conds, d)
         if ok and enough:
