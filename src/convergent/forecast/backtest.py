@@ -118,18 +118,21 @@ class ErrorBank:
 
     def quantiles(self, method: str, h: int, level: float, min_errors: int
                   ) -> Quantiles | None:
-        """Error quantiles at horizon h; until h has enough resolved errors, those of the
-        shortest horizon that has them, widened in proportion to the horizon (the
-        errors of a drifting share grow like h)."""
+        """Error quantiles at horizon h: its own, and those of the shortest horizon with
+        enough resolved errors widened in proportion to the horizon (the errors of a
+        drifting share grow like h); whichever is wider, since the longer horizon's
+        own errors are the fewest and the oldest."""
         own = self._quantiles(method, h, level, min_errors)
-        if own is not None:
-            return own
         for h0 in sorted(k for m, k in self.scaled if m == method and k < h):
             q = self._quantiles(method, h0, level, min_errors)
             if q is not None:
                 f = float(h / h0)
-                return {g: (lo * f, hi * f) for g, (lo, hi) in q.items()}
-        return None
+                short = {g: (lo * f, hi * f) for g, (lo, hi) in q.items()}
+                if own is None:
+                    return short
+                return {g: (min(own[g][0], short[g][0]), max(own[g][1], short[g][1]))
+                        for g in own}
+        return own
 
     def _quantiles(self, method: str, h: int, level: float, min_errors: int
                    ) -> Quantiles | None:
@@ -250,7 +253,8 @@ def run(store: Store, cfg: dict[str, Any], clf: Classifier | None = None,
     as_of = as_of or evidence_as_of(store)
     horizons = sorted(int(h) for h in fs["backtest_horizons"])
     cands = vector.method_names(cfg)
-    min_cases = int(fs["min_cases"])
+    min_cases = dict(zip((int(h) for h in fs["backtest_horizons"]),
+                         (int(x) for x in fs["min_cases"]), strict=True))
     area_cases = int(fs["min_area_cases"])
     level = float(fs["interval"])
     min_err = int(fs["min_interval_errors"])
@@ -269,7 +273,7 @@ def run(store: Store, cfg: dict[str, Any], clf: Classifier | None = None,
         while pending and pending[0][0] <= cut:
             _, m, area, h, err, lerr, cov = pending.pop(0)
             bank.add(m, area, h, err, lerr, cov)
-        chosen_h = {h: bank.choose([m for m in cands if m != PERSISTENCE], [h], min_cases)
+        chosen_h = {h: bank.choose([m for m in cands if m != PERSISTENCE], [h], min_cases[h])
                     for h in horizons}
         quant = {(m, h): bank.quantiles(m, h, level, min_err) for m in cands for h in horizons}
         for c in by_cut.get(cut, []):
@@ -300,7 +304,7 @@ def run(store: Store, cfg: dict[str, Any], clf: Classifier | None = None,
     # the state at the as-of date: every case resolved by then
     for _, m, area, h, err, lerr, cov in sorted(pending, key=lambda p: p[0]):
         bank.add(m, area, h, err, lerr, cov)
-    chosen_h = {h: bank.choose([m for m in cands if m != PERSISTENCE], [h], min_cases)
+    chosen_h = {h: bank.choose([m for m in cands if m != PERSISTENCE], [h], min_cases[h])
                 for h in horizons}
     return {"rows": rows, "as_of": as_of, "chosen": chosen_h, "bank": bank,
             "area_cases": area_cases,

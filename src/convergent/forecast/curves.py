@@ -1,4 +1,4 @@
-"""The Bass diffusion model of cumulative adoption counts, fitted with SciPy."""
+"""The Bass diffusion model of cumulative adoption counts and its least-squares fit."""
 
 from __future__ import annotations
 
@@ -28,25 +28,34 @@ class BassFit:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def _best_m(t: np.ndarray, y: np.ndarray, p: np.ndarray, q: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """For every (p, q): the least-squares market size m (Bass is linear in m, bounded to
+    [1, 50] times the data) and the residual sum of squares."""
+    f = bass_cumulative(t[None, :], 1.0, p[:, None], q[:, None])      # [G, T]
+    m = np.clip((f * y).sum(axis=1) / np.maximum((f * f).sum(axis=1), 1e-300), 1.0, 50.0)
+    return m, ((m[:, None] * f - y) ** 2).sum(axis=1)
+
+
 def fit_bass(t: np.ndarray, cum: np.ndarray, min_points: int = 6) -> BassFit:
     """Fit market size m, innovation p and imitation q to cumulative counts at times t
-    (years since the first adoption): bounded least squares from a few starts."""
-    from scipy.optimize import least_squares
-
+    (years since the first adoption): m in closed form for every (p, q) of a grid, then
+    a finer grid around the best point (deterministic, no iteration to converge)."""
     t = np.asarray(t, float)
     cum = np.asarray(cum, float)
     if len(t) < min_points or cum[-1] <= 0 or np.ptp(cum) <= 0:
         return BassFit(False, "too few points or no growth")
     scale = cum[-1]
     y = cum / scale
-    lo, hi = np.array([1.0, 1e-4, 0.0]), np.array([50.0, 0.5, 3.0])
-    best = None
-    for start in ((1.05, 0.03, 0.5), (1.5, 0.01, 1.0), (3.0, 0.01, 0.3), (10.0, 0.05, 1.0)):
-        res = least_squares(lambda th: bass_cumulative(t, *th) - y, start, bounds=(lo, hi),
-                            max_nfev=200)
-        if best is None or res.cost < best.cost:
-            best = res
-    m, p, q = best.x
+    lp, lq = np.linspace(np.log(1e-4), np.log(0.5), 60), np.linspace(0.0, 3.0, 61)
+    for _ in range(2):
+        pp, qq = (a.ravel() for a in np.meshgrid(np.exp(lp), lq))
+        m, rss = _best_m(t, y, pp, qq)
+        k = int(np.argmin(rss))
+        step_p, step_q = lp[1] - lp[0], lq[1] - lq[0]
+        lp = np.linspace(np.log(pp[k]) - step_p, np.log(pp[k]) + step_p, 21)
+        lq = np.linspace(max(qq[k] - step_q, 0.0), min(qq[k] + step_q, 3.0), 21)
+    mm, p, q = float(m[k]), float(pp[k]), float(qq[k])
     peak = float(np.log(q / p) / (p + q)) if q > p else 0.0
-    return BassFit(True, None, float(m * scale), float(p), float(q), peak, float(cum[-1]),
-                   {"m": float(m * scale), "p": float(p), "q": float(q)})
+    return BassFit(True, None, mm * scale, p, q, peak, float(cum[-1]),
+                   {"m": mm * scale, "p": p, "q": q})
