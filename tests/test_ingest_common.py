@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convergent.catalog.load import load_catalog
+from convergent.dates import parse_iso as parse_date
 from convergent.errors import ConvergentError
-from convergent.ingest.common import model_key, name_keys, org_keys, parse_date, sniff_text
+from convergent.ingest.common import model_key, name_keys, org_keys, sniff_text
 from convergent.schema import TABLES
 from convergent.store import Store
 

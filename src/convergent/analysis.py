@@ -19,10 +19,10 @@ def evidence_as_of(store: Store, today: dt.date | None = None) -> dt.date:
     today = today or dt.date.today()
     a = store.table("adoptions")
     newest = a.filter(a.date <= today).date.max().execute()
-    if newest is None or (isinstance(newest, float) and newest != newest):
-        return today
     import pandas as pd
 
+    if newest is None or pd.isna(newest):
+        return today
     return pd.Timestamp(newest).date()
 
 
@@ -32,15 +32,18 @@ def classification_matrix(
     window_days: int | None,
     areas: list[str] | None,
     cfg: dict[str, Any],
+    *,
+    builtin: bool = True,
 ) -> list[dict[str, Any]]:
-    """Rows of the classification matrix for every (or the chosen) share area."""
+    """Rows of the classification matrix for every (or the chosen) share area; `builtin`
+    False analyses the `db` evidence alone."""
     from convergent.classify import Classifier
     from convergent.registry import get_area
     from convergent.store import open_store
 
     if areas:
         areas = [get_area(a).area_id for a in areas]
-    store = open_store(db)
+    store = open_store(db, builtin=builtin)
     when = as_of or evidence_as_of(store)
     clf = Classifier(store, cfg, areas)
     rows = [r.to_dict() for r in clf.classify(when, window_days)]

@@ -9,6 +9,7 @@ import typer
 from convergent.cli import (
     capability,
     catalog,
+    common,
     core,
     forecast,
     ingest,
@@ -16,6 +17,7 @@ from convergent.cli import (
     predictions,
     report,
     scaling,
+    update,
 )
 
 app = typer.Typer(
@@ -24,10 +26,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(no_catalog: common.NoCatalogOpt = False) -> None:
+    """Measure, classify and forecast how AI technologies converge; fit scaling laws.
+
+    Example: convergent --no-catalog --db my-evidence.duckdb classify
+    """
+    common.STATE.builtin = not no_catalog
+
+
 core.register(app)
 layers.register(app)
 report.register(app)
 predictions.register(app)
+update.register(app)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(forecast.app, name="forecast")

@@ -26,18 +26,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.
 def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot: str | None,
          as_json: bool, models: list[str] | None = None) -> None:
     """Open the store, ingest, and print the report; conflicts and skips go to stderr."""
+    from convergent.cli.common import open_cli_store
     from convergent.cli.render import emit
+    from convergent.dates import parse_iso
     from convergent.errors import ConvergentError
     from convergent.ingest import ingest
-    from convergent.ingest.common import parse_date
-    from convergent.store import open_store
 
     snap = None
     if snapshot is not None:
-        snap = parse_date(snapshot)
+        snap = parse_iso(snapshot)
         if snap is None:
             raise ConvergentError(f"--snapshot {snapshot!r} is not a date YYYY-MM-DD")
-    store = open_store(db)
+    store = open_cli_store(db)
     report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [])
     data = report.as_dict()
     if as_json:

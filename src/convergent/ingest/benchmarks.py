@@ -6,6 +6,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from convergent.dates import parse_iso
 from convergent.ingest.common import (
     IngestReport,
     Input,
@@ -13,7 +14,6 @@ from convergent.ingest.common import (
     Record,
     load_csv,
     model_key,
-    parse_date,
     parse_number,
     row_hash,
     source_row,
@@ -101,10 +101,10 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool) -> IngestRe
         for h, (role, mult) in roles.items():
             v = cells[h]
             if role == "date":
-                if v and parse_date(v.strip()) is None:
+                if v and parse_iso(v.strip()) is None:
                     problems.add(rowno, h, f"invalid date {v!r} (expected YYYY-MM-DD)")
                     ok = False
-                meta["date"] = parse_date(v.strip()) if v else None
+                meta["date"] = parse_iso(v.strip()) if v else None
             elif role in ("family", "organization", "model"):
                 meta[role] = (v or "").strip() or None
             else:

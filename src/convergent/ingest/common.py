@@ -34,7 +34,6 @@ MAX_DOWNLOAD_BYTES = 4 * 1024**3
 MAX_CELL_BYTES = 1024 * 1024
 STRICT_SCAN_BYTES = 64 * 1024 * 1024
 MAX_ERRORS_SHOWN = 20
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -408,16 +407,6 @@ def _oversized(con: duckdb.DuckDBPyConnection, table: str,
 # ---------------------------------------------------------------- values
 
 
-def parse_date(text: str) -> dt.date | None:
-    """Strict YYYY-MM-DD; None when invalid."""
-    if not DATE_RE.match(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def parse_number(text: str | None) -> float | None:
     """A finite float, None for empty; raise ValueError for text or non-finite values."""
     if text is None or not str(text).strip():
@@ -441,10 +430,19 @@ _ORG_SYNONYMS = {
     "metaai": "meta", "meta": "meta", "metallama": "meta", "metaplatforms": "meta",
     "microsoftresearch": "microsoft", "microsoft": "microsoft",
     "mistral": "mistral", "mistralai": "mistral", "zhipuai": "zhipu", "zai": "zhipu",
-    "thudm": "zhipu", "alibaba": "alibaba", "qwen": "alibaba", "alibabacloud": "alibaba",
-    "deepseek": "deepseek", "deepseekai": "deepseek", "tiiuae": "tii",
+    "zhipu": "zhipu", "thudm": "zhipu", "alibaba": "alibaba", "qwen": "alibaba",
+    "alibabacloud": "alibaba", "alibabagroup": "alibaba", "deepseek": "deepseek",
+    "deepseekai": "deepseek", "tiiuae": "tii", "tii": "tii",
     "technologyinnovationinstitute": "tii", "eleutherai": "eleutherai", "bigscience": "bigscience",
     "huggingface": "huggingface", "xai": "xai", "openai": "openai", "anthropic": "anthropic",
+    "beijingacademyofartificialintelligence": "baai", "baai": "baai",
+    "shanghaiailab": "shanghaiai", "shanghaiailaboratory": "shanghaiai",
+    "shanghaiartificialintelligencelaboratory": "shanghaiai",
+    "allenai": "ai2", "alleninstituteforai": "ai2", "ai2": "ai2",
+    "alleninstituteforartificialintelligence": "ai2",
+    "ai21": "ai21", "ai21labs": "ai21", "baichuan": "baichuan", "baichuanintelligence": "baichuan",
+    "baichuaninc": "baichuan", "nvidia": "nvidia", "moonshot": "moonshot", "moonshotai": "moonshot",
+    "minimax": "minimax", "minimaxai": "minimax", "01ai": "01ai", "yi": "01ai",
 }
 _ORG_NOISE = re.compile(r"\b(inc|ltd|llc|corp|corporation|co|company|labs?|research|ai|the)\b")
 
@@ -466,6 +464,31 @@ def org_keys(text: str | None) -> set[str]:
             keys.add(_ORG_SYNONYMS.get(short, short))
     keys.discard("")
     return keys
+
+
+def org_names(text: str | None) -> list[str]:
+    """One canonical key per organisation listed in a cell (commas or semicolons), synonyms
+    merged: what counting distinct organisations needs (org_keys also adds short forms)."""
+    out: list[str] = []
+    for part in re.split(r"[,;]", str(text or "")):
+        part = re.sub(r"\([^)]*\)", " ", part.lower()).strip()
+        full = norm_key(part)
+        if not full or full == UNKNOWN:
+            continue
+        short = norm_key(_ORG_NOISE.sub(" ", part))
+        key = _ORG_SYNONYMS.get(full) or _ORG_SYNONYMS.get(short) or full
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def org_overlap(a: str | None, b: str | None) -> float:
+    """How far two organisation cells name the same labs: Jaccard similarity of their keys
+    (0 when either is empty or they share none)."""
+    ka, kb = org_keys(a), org_keys(b)
+    if not ka or not kb:
+        return 0.0
+    return len(ka & kb) / len(ka | kb)
 
 
 def model_key(name: str) -> str:
@@ -681,23 +704,25 @@ def write_records(store: Store, origin: str, src: dict[str, Any], records: list[
                                              "scores")}
     own_changed: list[str] = []
     foreign_changed: list[str] = []
-    seen: dict[str, int] = {}
+    resolved = []
     for rec in records:
         match = resolve(ex, rec.name, rec.organization, rec.date)
         if match is not None:
-            report.matched += 1
             eid = match
-            date = ex.info[eid]["date"] or rec.date
         else:
             eid = entity_id(rec.name)
             if eid in ex.info:
                 eid = f"{eid}-{norm_key(origin)}"
+        resolved.append((rec, match, eid))
+    keep = _one_record_per_entity(resolved, ex, report)
+    for rec, match, eid in resolved:
+        if keep[eid] is not rec:
+            continue
+        if match is not None:
+            report.matched += 1
+            date = ex.info[eid]["date"] or rec.date
+        else:
             date = rec.date
-        if eid in seen:
-            raise ConvergentError(
-                f"row {rec.row}: model {rec.name!r} is the same entity as row {seen[eid]}; "
-                "nothing was ingested", where=f"{report.path}:{rec.row}")
-        seen[eid] = rec.row
         rows: dict[str, list[dict[str, Any]]] = {t: [] for t in out}
         modality = rec.entity.get("modality", "language")
         for area_id, options in rec.choices.items():
@@ -746,6 +771,32 @@ def write_records(store: Store, origin: str, src: dict[str, Any], records: list[
         replace_entities(store, origin, own_changed, foreign_changed,
                          {t: frame(t, lst) for t, lst in out.items()})
         store.apply_facts()
+
+
+def _one_record_per_entity(resolved: list[tuple[Record, str | None, str]], ex: Existing,
+                           report: IngestReport) -> dict[str, Record]:
+    """The record kept for each entity when several rows resolve to one (versions of a model
+    the catalog aliases together): the row named exactly like the entity, else the first.
+    Every other row is reported as a conflict, never a refused file."""
+    groups: dict[str, list[Record]] = {}
+    for rec, _, eid in resolved:
+        groups.setdefault(eid, []).append(rec)
+    keep: dict[str, Record] = {}
+    for eid, recs in groups.items():
+        name = ex.info.get(eid, {}).get("name")
+        exact = [r for r in recs if name is not None and model_key(r.name) == model_key(name)]
+        kept = (exact or recs)[0]
+        keep[eid] = kept
+        for r in recs:
+            if r is kept:
+                continue
+            report.conflicts.append({
+                "entity_id": eid, "row": r.row, "field": "entity",
+                "existing": f"row {kept.row} ({kept.name})", "ingested": r.name,
+                "kept": f"row {kept.row} ({kept.name})"})
+            report.notes.append(f"row {r.row}: {r.name!r} resolves to the same entity as row "
+                                f"{kept.row} ({kept.name!r}), which was kept")
+    return keep
 
 
 def _stored_by_entity(store: Store, origin: str) -> dict[str, dict[str, set[tuple[Any, ...]]]]:
