@@ -104,10 +104,11 @@ def origin(cube: AreaCube, end: int, length: int, cfg: dict[str, Any]) -> Origin
     cols = np.array(ranked[:k], dtype=np.int64)
     trends = share_trends(cube, end, length, cfg)              # pp/yr per option, NaN-able
     tracked = trends[cols]
-    rest = np.setdiff1d(np.arange(len(trends)), cols)
+    rest = np.ones(len(trends), bool)
+    rest[cols] = False
     rest_t = trends[rest]
     other_t = float(np.nansum(rest_t)) if np.isfinite(rest_t).any() else (
-        0.0 if len(rest) == 0 else float("nan"))
+        0.0 if not rest.any() else float("nan"))
     trends_pp = np.append(tracked, other_t)
     slopes = np.nan_to_num(trends_pp, nan=0.0) / 100.0
     if not np.isfinite(trends_pp[:-1]).all():
