@@ -126,9 +126,8 @@ def test_outputs_at_d_are_not_empty(before: dict[str, str]) -> None:
     assert len(json.loads(before["forecast"])) == 4
 
 
-@pytest.mark.xfail(reason="classify.py certainty jitter reads windows ending after the "
-                          "as-of date (issue 14; the classify engineer's fix)", strict=False)
 def test_certainty_ignores_later_evidence() -> None:
+    """Certainty resampling (multinomial redraws, window end moved back) at D is unchanged."""
     store = _base()
     clf = Classifier(store, CFG, areas=list(PLAN))
     a = _dump([r.to_dict() for r in clf.classify(D)])
