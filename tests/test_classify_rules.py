@@ -94,6 +94,12 @@ def test_l0_batch_by_hand() -> None:
         ([[29, 21, 0, 0], [0, 0, 29, 21]], False),  # leaders 0.58
         ([[10, 0], [0, 10], [3, 3]], True),         # a small third segment is ignored
         ([[20, 0], [6, 5]], False),                 # only one strong segment
+        ([[6, 4, 0, 0], [0, 0, 6, 4]], True),       # leaders exactly 0.60 (≥, not >)
+        ([[90, 0], [0, 10]], True),                 # unequal segments: H(S)+H(O) < 1 nat
+        # two strong segments with the same leader; the third (6/11) is not strong, so the
+        # high NMI (0.66) alone does not make L0 — for leader 0 and for leader 1:
+        ([[10, 0, 0], [10, 0, 0], [0, 6, 5]], False),
+        ([[0, 10, 0], [0, 10, 0], [6, 0, 5]], False),
         ([[0, 0], [0, 0]], False),                  # nothing at all
     ]
     got = _l0_batch(_batch(*(t for t, _ in cases)), CFG)
@@ -106,6 +112,10 @@ def test_l0_batch_follows_the_config() -> None:
     got = _l0_batch(_batch([[5, 0], [0, 5]], [[40, 10], [10, 40]], [[29, 21, 0, 0],
                                                                     [0, 0, 29, 21]]), cfg)
     assert got.tolist() == [True, True, True]
+    cfg["classify"]["min_n_segment"] = 1        # single-entity segments count too
+    assert _l0_batch(_batch([[1, 0], [0, 1]]), cfg).tolist() == [True]
+    cfg["classify"]["l0_min_nmi"] = 1.0         # pure segments have NMI exactly 1: ≥ holds
+    assert _l0_batch(_batch([[10, 0], [0, 10]]), cfg).tolist() == [True]
 
 
 H2_08 = -(0.8 * np.log2(0.8) + 0.2 * np.log2(0.2))      # 0.7219 bits
@@ -117,13 +127,25 @@ H2_08 = -(0.8 * np.log2(0.8) + 0.2 * np.log2(0.2))      # 0.7219 bits
     ([[8, 2], [2, 8]], 1 - H2_08, 1 - H2_08),    # M = (½, ½): JSD = 1 − H₂(0.8)
     ([[1, 0], [10, 0], [0, 20]], None, 1.0),     # JSD between the two largest segments
     ([[5, 5]], 0.0, 0.0),                        # one segment: nothing to compare
+    ([[5, 0], [0, 0]], 0.0, 0.0),                # one non-empty segment, one option
     ([[0, 0], [0, 0]], 0.0, 0.0),
+    ([[0.5, 0], [0, 0.5]], 1.0, 1.0),            # split weights: a total of 1 still counts
 ])
 def test_nmi_jsd_by_hand(table, nmi, jsd) -> None:
     got_nmi, got_jsd = nmi_jsd(np.array(table, float))
     if nmi is not None:
         assert got_nmi == pytest.approx(nmi, abs=1e-12)
     assert got_jsd == pytest.approx(jsd, abs=1e-12)
+
+
+def test_nmi_with_little_entropy_by_hand() -> None:
+    # [[18, 0], [1, 1]]: H(S) = H(0.9, 0.1) = 0.3251, H(O) = H(0.95, 0.05) = 0.1985,
+    # H(S,O) = H(0.9, 0.05, 0.05) = 0.3944 nats → NMI = 2·(0.3251 + 0.1985 − 0.3944)/0.5236
+    nmi, jsd = nmi_jsd(np.array([[18, 0], [1, 1]], float))
+    assert nmi == pytest.approx(2 * (0.32508 + 0.19850 - 0.39439) / (0.32508 + 0.19850),
+                                abs=1e-4)
+    # JSD of (1, 0) and (0.5, 0.5): M = (0.75, 0.25), H(M) = 0.8113 bits, H = 0 and 1
+    assert jsd == pytest.approx(0.8113 - 0.5, abs=1e-4)
 
 
 def test_nmi_of_three_segments_by_hand() -> None:
@@ -223,3 +245,12 @@ def test_l0_certainty_redraws_the_segment_tables() -> None:
     r = _certainty(ads)
     assert r.level == "L0"
     assert 0.2 < r.certainty < 0.8
+
+
+def test_window_holds_its_end_day_but_not_its_start_day() -> None:
+    # The window is (AS_OF − 365 days, AS_OF]: ten AdamW dated AS_OF count, ten Adam dated
+    # exactly 365 days earlier do not.
+    ads = (rows("optimizer", "AdamW", 10, AS_OF)
+           + rows("optimizer", "Adam", 10, AS_OF - dt.timedelta(days=365)))
+    r = _certainty(ads)
+    assert r.n == 10 and r.shares == {"AdamW": 1.0}
