@@ -11,7 +11,7 @@ import pytest
 
 from convergent.classify import Classifier, _l0_batch, degree_of, level_codes, stars_for
 from convergent.config import load_config
-from convergent.measures import nmi_jsd
+from convergent.measures import day_number, nmi_jsd
 from plant import AS_OF, block_day, rows, store
 
 CFG = load_config()
@@ -72,6 +72,8 @@ def test_degree_of_insufficient_is_none_and_bands_come_from_config() -> None:
     cfg = copy.deepcopy(CFG)
     cfg["degree"]["bands"]["L2"] = [40, 60]
     assert degree_of(2, 0.70, cfg) == pytest.approx(50.0)
+    cfg["classify"]["l4_share"] = 1.0           # L4 only at s₁ = 1: the band's top, no 0/0
+    assert degree_of(4, 1.0, cfg) == pytest.approx(100.0)
 
 
 def _batch(*tables: list[list[int]]) -> np.ndarray:
@@ -254,3 +256,19 @@ def test_window_holds_its_end_day_but_not_its_start_day() -> None:
            + rows("optimizer", "Adam", 10, AS_OF - dt.timedelta(days=365)))
     r = _certainty(ads)
     assert r.n == 10 and r.shares == {"AdamW": 1.0}
+
+
+def test_options_seen_only_outside_the_span_change_nothing() -> None:
+    # Muon appears only after the as-of date and SGD only three years before it: neither
+    # can enter any window the result reads, so the result (certainty included) is the
+    # same as without them, and the cube the result is read from drops them.
+    base = _binomial_area() + rows("optimizer", "Lion", 1, block_day(0))
+    outside = (rows("optimizer", "Muon", 40, AS_OF + dt.timedelta(days=20))
+               + rows("optimizer", "SGD", 40, AS_OF - dt.timedelta(days=3 * 365)))
+    a, b = _certainty(base), _certainty(base + outside)
+    assert a.to_dict() == b.to_dict()
+    assert a.shares["Lion"] == pytest.approx(1 / 101)
+    clf = Classifier(store(base + outside), CFG, areas=["optimizer"])
+    cube = clf.cubes["optimizer"].restrict(day_number(AS_OF), 821)
+    assert cube.options == ["Adam", "AdamW", "Lion"] and cube.cum.shape[0] == 3
+    assert cube.counts(np.array([day_number(AS_OF)]), 365).tolist() == [[8.0, 92.0, 1.0]]
