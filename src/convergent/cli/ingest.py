@@ -29,16 +29,16 @@ def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot:
     from convergent.cli.render import emit
     from convergent.errors import ConvergentError
     from convergent.ingest import ingest
-    from convergent.ingest.common import parse_date
-    from convergent.store import open_store
+    from convergent.ingest.values import parse_date
+    from convergent.store import writing_store
 
     snap = None
     if snapshot is not None:
         snap = parse_date(snapshot)
         if snap is None:
             raise ConvergentError(f"--snapshot {snapshot!r} is not a date YYYY-MM-DD")
-    store = open_store(db)
-    report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [])
+    with writing_store(db) as store:
+        report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [])
     data = report.as_dict()
     if as_json:
         emit([], as_json=True, data=data)

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from convergent.sanitize import clean_text, csv_cell
+
 
 class Lang(enum.StrEnum):
     """Output language of labels."""
@@ -36,7 +38,7 @@ def _plain(value: Any) -> Any:
 
 def to_json(data: Any) -> str:
     """JSON text of plain data (dates as ISO strings, NaN as null)."""
-    return json.dumps(_plain(data), ensure_ascii=False, indent=2)
+    return clean_text(json.dumps(_plain(data), ensure_ascii=False, indent=2))
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -48,8 +50,9 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: (json.dumps(_plain(v), ensure_ascii=False)
-                        if isinstance(v, dict | list) else _plain(v)) for k, v in r.items()})
+        w.writerow({k: csv_cell(json.dumps(_plain(v), ensure_ascii=False)
+                                if isinstance(v, dict | list) else _plain(v))
+                    for k, v in r.items()})
     return buf.getvalue()
 
 
@@ -62,7 +65,7 @@ def fmt_cell(value: Any) -> str:
         return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.3e}"
     if isinstance(value, list):
         return ", ".join(fmt_cell(v) for v in value)
-    return str(value)
+    return clean_text(str(value))
 
 
 def emit(

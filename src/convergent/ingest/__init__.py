@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import IngestReport, open_input, source_row
+from convergent.ingest.fetch import open_input, source_row
+from convergent.ingest.problems import IngestReport
 
 if TYPE_CHECKING:
     from convergent.store import Store

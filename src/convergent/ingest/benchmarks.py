@@ -6,19 +6,12 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from convergent.ingest.common import (
-    IngestReport,
-    Input,
-    Problems,
-    Record,
-    load_csv,
-    model_key,
-    parse_date,
-    parse_number,
-    row_hash,
-    source_row,
-    write_records,
-)
+from convergent.ingest.csvread import load_csv
+from convergent.ingest.fetch import Input, source_row
+from convergent.ingest.names import model_key
+from convergent.ingest.problems import IngestReport, Problems
+from convergent.ingest.values import parse_date, parse_number, row_hash
+from convergent.ingest.write import Record, write_records
 from convergent.registry import norm_key, registry
 
 if TYPE_CHECKING:

@@ -6,23 +6,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import (
-    CsvStream,
-    Existing,
-    IngestReport,
-    Input,
-    Problems,
-    as_row_set,
-    existing_entities,
-    frame,
-    oversized_error,
-    oversized_sql,
-    qi,
-    resolve,
-    sql_model_key,
-    stored_rows,
-    upsert_source,
-)
+from convergent.ingest.csvread import CsvStream, oversized_error, oversized_sql, qi
+from convergent.ingest.fetch import Input
+from convergent.ingest.names import sql_model_key
+from convergent.ingest.problems import IngestReport, Problems
+from convergent.ingest.resolve import Existing, existing_entities, resolve
+from convergent.ingest.write import as_row_set, commit, frame, stored_rows
 from convergent.registry import canonical_option, registry
 from convergent.schema import UNKNOWN
 
@@ -442,14 +431,7 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
     if counts.get("unchanged", 0):
         con.execute("DELETE FROM _ep_own WHERE row IN "
                     "(SELECT row FROM _ep_state WHERE state = 'unchanged')")
-    with store.transaction():
-        upsert_source(store, src)
-        _write_own(con, sid)
-        if foreign_ids or stale:
-            from convergent.ingest.common import replace_entities
-
-            replace_entities(store, ORIGIN, stale, foreign_ids, frames)
-        store.apply_facts()
+    commit(store, ORIGIN, src, stale, foreign_ids, frames, bulk=lambda: _write_own(con, sid))
     for t in ("_ep_bad", "_ep_own", "_ep_state", "_areas", "_m_domain",
               "_m_access", "_m_prec", "_m_country", "_m_notes", "_m_hw", "_m_org"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

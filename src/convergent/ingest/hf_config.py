@@ -8,17 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import (
-    IngestReport,
-    Input,
-    Record,
-    fetch,
-    is_url,
-    open_input,
-    row_hash,
-    source_row,
-    write_records,
-)
+from convergent.ingest.fetch import Input, fetch, is_url, open_input, source_row
+from convergent.ingest.problems import IngestReport
+from convergent.ingest.values import row_hash
+from convergent.ingest.write import Record, write_records
 from convergent.registry import canonical_option, context_bucket
 
 if TYPE_CHECKING:

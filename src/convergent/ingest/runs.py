@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import (
-    IngestReport,
-    Input,
-    Problems,
-    frame,
-    load_csv,
-    parse_number,
-    source_row,
-    upsert_source,
-)
+from convergent.ingest.csvread import load_csv
+from convergent.ingest.fetch import Input, source_row
+from convergent.ingest.problems import IngestReport, Problems
+from convergent.ingest.values import parse_number
+from convergent.ingest.write import frame, upsert_source
 from convergent.registry import norm_key
 
 if TYPE_CHECKING:
