@@ -12,17 +12,10 @@ import pandas as pd
 import pytest
 
 from convergent.config import load_config
-from convergent.drivers import (
-    INSUFFICIENT,
-    drivers,
-    entropy_bits,
-    fractional_year,
-    hhi,
-    loglinear_fit,
-    slope_per_year,
-    wilson,
-)
+from convergent.dates import fractional_year
+from convergent.drivers import INSUFFICIENT, drivers, entropy_bits, hhi
 from convergent.schema import TABLES
+from convergent.stats import slope_fit, wilson
 from convergent.store import Store
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -232,10 +225,10 @@ def test_helpers_by_hand() -> None:
     assert entropy_bits([1, 1, 1, 1]) == pytest.approx(2.0)
     lo, hi = wilson(0, 10)
     assert lo == 0.0 and hi == pytest.approx(0.27753, abs=1e-4)
-    fit = slope_per_year([0, 1, 2, 3], [1, 3, 5, 7])
+    fit = slope_fit([0, 1, 2, 3], [1, 3, 5, 7])
     assert fit["slope"] == pytest.approx(2.0) and fit["lo"] == pytest.approx(2.0)
-    assert slope_per_year([0, 1], [0, 1]) is None
-    f = loglinear_fit(np.array([0.0, 1.0, 2.0]), np.array([1.0, 10.0, 1000.0]))
+    assert slope_fit([0, 1], [0, 1]) is None
+    f = slope_fit(np.array([0.0, 1.0, 2.0]), np.array([1.0, 10.0, 1000.0]), log10_y=True)
     assert f["slope"] == pytest.approx(1.5) and f["se"] == pytest.approx(math.sqrt(1 / 12))
 
 

@@ -54,7 +54,7 @@ def _is_capability(row: dict[str, Any]) -> bool:
 
 def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     """Advice for one classified area (an AreaResult dict or a capability row)."""
-    from convergent.classify import LEVEL_NAMES
+    from convergent.levels import LEVEL_NAMES
 
     level = row.get("level")
     area = row.get("area")

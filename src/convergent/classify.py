@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from convergent.config import LEVELS, load_config
-from convergent.errors import ConvergentError
+from convergent.config import load_config
+from convergent.dates import months_to_days, parse_date, parse_window
+from convergent.levels import INSUFFICIENT, LEVEL_NAMES, LEVELS
 from convergent.measures import (
     AreaCube,
     SegmentCube,
@@ -20,62 +20,12 @@ from convergent.measures import (
     concentration,
     day_number,
     from_day,
-    months_to_days,
     trend_pp_per_year,
 )
 from convergent.registry import get_area, registry
 
 if TYPE_CHECKING:
     from convergent.store import Store
-
-INSUFFICIENT = "insufficient"
-LEVEL_NAMES = {
-    "L4": ("完全收敛", "fully converged"),
-    "L3": ("准收敛", "quasi-converged"),
-    "L2": ("收敛进行时", "converging"),
-    "L1": ("未收敛", "not converged"),
-    "L0": ("反向分化", "scenario tearing"),
-    INSUFFICIENT: ("证据不足", "insufficient evidence"),
-}
-
-
-def parse_window(text: str) -> int:
-    """Window length in days from '12m', '18m', '2y' or '90d'."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dmy])\s*", text.lower())
-    if not m or float(m.group(1)) <= 0:
-        raise ConvergentError(f"bad window {text!r}: use a number and d, m or y, e.g. 12m")
-    value, unit = float(m.group(1)), m.group(2)
-    days = value if unit == "d" else months_to_days(value * (12 if unit == "y" else 1))
-    return round(days)
-
-
-def parse_date(text: str | dt.date | None) -> dt.date:
-    """A date from YYYY-MM-DD, YYYY-MM (end of month), YYYY (end of year) or YYYY-Qn."""
-    if text is None:
-        return dt.date.today()
-    if isinstance(text, dt.date):
-        return text
-    s = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}", s):
-            return dt.date(int(s), 12, 31)
-        q = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", s)
-        if q:
-            month = int(q.group(2)) * 3
-            return _month_end(int(q.group(1)), month)
-        ym = re.fullmatch(r"(\d{4})-(\d{1,2})", s)
-        if ym and 1 <= int(ym.group(2)) <= 12:
-            return _month_end(int(ym.group(1)), int(ym.group(2)))
-        return dt.date.fromisoformat(s)
-    except ValueError:
-        pass
-    raise ConvergentError(f"bad date {text!r}: use YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY")
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
-
 
 def stars_for(certainty: float, cfg: dict[str, Any]) -> int:
     """★ count (1–5) for a certainty (0–1)."""

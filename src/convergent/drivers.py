@@ -11,10 +11,11 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from convergent.dates import fractional_year, parse_date
 from convergent.schema import UNKNOWN
+from convergent.stats import concentration, slope_fit, wilson
 
 if TYPE_CHECKING:
-    import numpy as np
     from ibis.expr.types import Table
 
     from convergent.store import Store
@@ -29,91 +30,27 @@ GROUPS = {
 LOG10_2 = math.log10(2.0)
 
 
-def fractional_year(d: dt.date) -> float:
-    """Year plus the elapsed fraction of it: 1 January is exactly the integer year."""
-    start = dt.date(d.year, 1, 1)
-    days = (dt.date(d.year + 1, 1, 1) - start).days
-    return d.year + (d - start).days / days
-
-
-def loglinear_fit(years: np.ndarray, values: np.ndarray, confidence: float = 0.95
-                  ) -> dict[str, float]:
-    """OLS of log10(value) on year: slope, its standard error and the t-interval of the slope."""
-    import numpy as np
-    from scipy import special
-
-    x = np.asarray(years, dtype=float)
-    y = np.log10(np.asarray(values, dtype=float))
-    n = x.size
-    xm, ym = x.mean(), y.mean()
-    sxx = float(np.sum((x - xm) ** 2))
-    slope = float(np.sum((x - xm) * (y - ym)) / sxx)
-    intercept = float(ym - slope * xm)
-    resid = y - (intercept + slope * x)
-    s2 = float(np.sum(resid**2)) / (n - 2)
-    se = math.sqrt(s2 / sxx)
-    t = float(special.stdtrit(n - 2, 0.5 + confidence / 2))
-    return {"slope": slope, "intercept": intercept, "se": se, "t": t,
-            "lo": slope - t * se, "hi": slope + t * se, "n": n}
-
-
 def doubling_months(slope: float) -> float | None:
     """Doubling time in months of a quantity growing 10**slope times per year."""
     return 12.0 * LOG10_2 / slope if slope > 0 else None
 
 
-def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n."""
-    from scipy import special
-
-    z = float(special.ndtri(0.5 + confidence / 2))
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def entropy_bits(counts: list[float]) -> float:
-    """Shannon entropy in bits of a count vector (zeros ignored)."""
-    total = float(sum(counts))
-    return float(-sum(c / total * math.log2(c / total) for c in counts if c > 0))
+def _counts(counts: list[float], key: str) -> float:
+    return float(concentration(counts)[key])
 
 
 def hhi(counts: list[float]) -> float:
-    """Herfindahl–Hirschman index on the 0–10,000 scale."""
-    total = float(sum(counts))
-    return float(sum((c / total) ** 2 for c in counts) * 10_000)
+    """HHI (0–10,000) of a count vector."""
+    return _counts(counts, "hhi")
 
 
-def slope_per_year(xs: list[float], ys: list[float], confidence: float = 0.95
-                   ) -> dict[str, float] | None:
-    """Least-squares slope of ys on xs (years) with its t-interval; None below three points."""
-    import numpy as np
-    from scipy import special
-
-    if len(xs) < 3:
-        return None
-    x, y = np.asarray(xs, float), np.asarray(ys, float)
-    xm, ym = x.mean(), y.mean()
-    sxx = float(np.sum((x - xm) ** 2))
-    if sxx == 0:
-        return None
-    b = float(np.sum((x - xm) * (y - ym)) / sxx)
-    resid = y - (ym + b * (x - xm))
-    se = math.sqrt(float(np.sum(resid**2)) / (len(x) - 2) / sxx)
-    t = float(special.stdtrit(len(x) - 2, 0.5 + confidence / 2))
-    return {"slope": b, "lo": b - t * se, "hi": b + t * se, "points": len(x)}
+def entropy_bits(counts: list[float]) -> float:
+    """Shannon entropy in bits of a count vector."""
+    return _counts(counts, "entropy_bits")
 
 
 def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    from convergent.classify import parse_date
-
-    return parse_date(str(value))
+    return parse_date(value if isinstance(value, dt.date) else str(value))
 
 
 def _known(col: Any) -> Any:
@@ -133,7 +70,7 @@ class _Ctx:
         import ibis
         import pandas as pd
 
-        from convergent.measures import months_to_days
+        from convergent.dates import months_to_days
 
         self.store = store
         self.as_of = as_of
@@ -218,7 +155,7 @@ def _growth_rows(ctx: _Ctx, ident: str, en: str, zh: str, column: str, since: dt
             r.update(status=INSUFFICIENT, note=note)
         return [growth, doubling]
     years = np.array([fractional_year(_as_date(d)) for d in df["date"]])
-    fit = loglinear_fit(years, df[column].to_numpy(dtype=float), ctx.conf)
+    fit = slope_fit(years, df[column].to_numpy(dtype=float), ctx.conf, log10_y=True)
     pct = f"{ctx.conf:.0%}"
     growth.update(value=10 ** fit["slope"], interval=[10 ** fit["lo"], 10 ** fit["hi"]],
                   note=f"OLS of log10({column}) on year, {pct} CI; slope "
@@ -236,7 +173,7 @@ def _orgs_per_year(ctx: _Ctx) -> dict[str, Any]:
     """Distinct organisations releasing models per trailing 12-month window, and its trend."""
     import ibis
 
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
 
     years = int(ctx.d["count_years"])
     year = months_to_days(12)
@@ -258,7 +195,7 @@ def _orgs_per_year(ctx: _Ctx) -> dict[str, Any]:
                    note=f"{INSUFFICIENT}: {total} models with an organisation in "
                         f"{first}..{ctx.as_of} (need {ctx.min_n})")
         return row
-    fit = slope_per_year(xs, ys, ctx.conf)
+    fit = slope_fit(xs, ys, ctx.conf)
     row.update(value=ys[0], trend=fit["slope"] if fit else None, trend_unit="organisations/year",
                trend_interval=[fit["lo"], fit["hi"]] if fit else None,
                series=[{"window_end": ctx.as_of - dt.timedelta(days=year * i), "orgs": ys[i]}
@@ -290,7 +227,7 @@ def _finish_snapshot(ctx: _Ctx, row: dict[str, Any], groups: dict[dt.date, Any],
         return
     row["value"] = value
     row.update(extra)
-    fit = slope_per_year([fractional_year(p[0]) for p in pts], [p[1] for p in pts], ctx.conf)
+    fit = slope_fit([fractional_year(p[0]) for p in pts], [p[1] for p in pts], ctx.conf)
     if fit is not None:
         row.update(trend=fit["slope"], trend_unit=trend_unit,
                    trend_interval=[fit["lo"], fit["hi"]])
@@ -418,7 +355,7 @@ def _country_share(ctx: _Ctx) -> dict[str, Any]:
 def drivers(store: Store, as_of: dt.date, cfg: dict[str, Any],
             length: int | None = None) -> list[dict[str, Any]]:
     """Every driver indicator at `as_of`; window indicators use a trailing `length` days."""
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
 
     length = length or months_to_days(cfg["window"]["months"])
     ctx = _Ctx(store, as_of, cfg, length)

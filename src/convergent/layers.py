@@ -15,7 +15,7 @@ import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
-from convergent.config import LEVELS
+from convergent.levels import LEVELS
 
 if TYPE_CHECKING:
     from convergent.store import Store
@@ -70,7 +70,7 @@ def level_for_score(score: float, cfg: dict[str, Any]) -> str:
 
 def layer_scores(results: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dict[str, Any]]:
     """Per layer (registry order): score, level, its areas and its unconverged (L1/L0) areas."""
-    from convergent.classify import LEVEL_NAMES
+    from convergent.levels import LEVEL_NAMES
     from convergent.registry import registry
 
     reg = registry()
@@ -169,7 +169,7 @@ def five_layer_table(store: Store, results: list[dict[str, Any]], as_of: dt.date
                      cfg: dict[str, Any], predictability: dict[str, Any] | None = None,
                      length: int | None = None) -> list[dict[str, Any]]:
     """The seed's §五 table from data: technique, market, predictability, room to improve."""
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
     from convergent.registry import registry
 
     reg = registry()

@@ -23,12 +23,6 @@ if TYPE_CHECKING:
     from convergent.store import Store
 
 EPOCH = dt.date(1970, 1, 1)
-DAYS_PER_MONTH = 30.4375
-
-
-def months_to_days(months: float) -> int:
-    """Window length in days for a length in months (12 months -> 365 days)."""
-    return round(months * DAYS_PER_MONTH)
 
 
 def day_number(d: dt.date) -> int:

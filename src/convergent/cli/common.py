@@ -28,9 +28,8 @@ def setup(db: Path | None, config: Path | None, as_of: str | None, window: str |
     """Settings, the open store, the as-of date (default: newest evidence) and the window
     length in days; the config is read first so a bad file fails before any work."""
     from convergent.analysis import evidence_as_of
-    from convergent.classify import parse_date, parse_window
     from convergent.config import load_config
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days, parse_date, parse_window
     from convergent.store import open_store
 
     cfg = load_config(config)

@@ -38,8 +38,9 @@ def classify(
 ) -> None:
     """Print the classification matrix: level, criterion, leader, degree, certainty ★, n."""
     from convergent.analysis import classification_matrix
-    from convergent.classify import LEVEL_NAMES, parse_date, parse_window
     from convergent.config import load_config
+    from convergent.dates import parse_date, parse_window
+    from convergent.levels import LEVEL_NAMES
 
     cfg = load_config(config)
     when = parse_date(as_of) if as_of else None

@@ -160,7 +160,7 @@ def history_cmd(
     lang: LangOpt = Lang.en,
 ) -> None:
     """The level of every area quarter by quarter, compressed into phases."""
-    from convergent.classify import parse_date
+    from convergent.dates import parse_date
     from convergent.forecast.history import level_history, phases
 
     store, cfg, when, _ = setup(db, config, as_of)
@@ -200,7 +200,7 @@ def timeline_cmd(
     """Print the convergence timeline as a Mermaid gantt chart (like the seed's §七)."""
     import sys
 
-    from convergent.classify import parse_date
+    from convergent.dates import parse_date
     from convergent.forecast.timeline import gantt
 
     store, cfg, when, _ = setup(db, config, as_of)

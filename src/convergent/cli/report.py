@@ -38,8 +38,8 @@ def report(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from convergent.classify import parse_date, parse_window
     from convergent.config import load_config
+    from convergent.dates import parse_date, parse_window
     from convergent.report.write import TOTAL_STEPS, build_report
     from convergent.store import open_store
 

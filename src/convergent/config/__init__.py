@@ -11,8 +11,7 @@ from typing import Any
 import yaml
 
 from convergent.errors import ConvergentError
-
-LEVELS = ("L0", "L1", "L2", "L3", "L4")
+from convergent.levels import LEVELS
 
 
 @cache

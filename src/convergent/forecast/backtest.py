@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from convergent.dates import months_to_days
 from convergent.forecast import model
 from convergent.forecast.series import forecast_settings, share_series
-from convergent.measures import day_number, months_to_days
+from convergent.measures import day_number
 from convergent.registry import registry
 
 if TYPE_CHECKING:

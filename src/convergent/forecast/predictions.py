@@ -31,7 +31,7 @@ _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
 def _date(value: Any) -> Any:
     """Accept YYYY-MM-DD, YYYY-MM, YYYY-Qn and YYYY for dates."""
     if isinstance(value, str):
-        from convergent.classify import parse_date
+        from convergent.dates import parse_date
 
         try:
             return parse_date(value)
@@ -319,7 +319,7 @@ class _Evaluator:
         self.cache: dict[tuple[dt.date, int | None, bool], dict[str, AreaResult]] = {}
 
     def result(self, m: Metric, when: dt.date) -> AreaResult:
-        from convergent.measures import months_to_days
+        from convergent.dates import months_to_days
 
         length = months_to_days(m.window_months) if m.window_months else None
         seg = m.measure == "level"

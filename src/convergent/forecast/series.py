@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from convergent.measures import day_number, from_day, months_to_days
+from convergent.dates import months_to_days
+from convergent.measures import day_number, from_day
 
 if TYPE_CHECKING:
     from convergent.measures import AreaCube

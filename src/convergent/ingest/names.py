@@ -22,11 +22,12 @@ _ORG_NOISE = re.compile(r"\b(inc|ltd|llc|corp|corporation|co|company|labs?|resea
 
 
 def org_keys(text: str | None) -> set[str]:
-    """Normalised keys of a (possibly comma-separated) organisation cell, synonyms merged."""
+    """Normalised keys of an organisation cell listing one or more organisations (separated by
+    commas as in Epoch's data, or semicolons as in the catalog), synonyms merged."""
     if not text:
         return set()
     keys = set()
-    for part in str(text).split(","):
+    for part in re.split(r"[,;]", str(text)):
         part = re.sub(r"\([^)]*\)", " ", part.lower()).strip()
         if not part:
             continue

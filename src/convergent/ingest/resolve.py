@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from convergent.ingest.names import name_keys, org_keys
+from convergent.ingest.names import model_key, name_keys, org_keys
 from convergent.schema import UNKNOWN
 
 if TYPE_CHECKING:
@@ -55,14 +55,14 @@ def existing_entities(store: Store, exclude_origin: str) -> Existing:
 def resolve(ex: Existing, name: str, org: str | None, date: dt.date | None,
             days: int = 60) -> str | None:
     """The existing entity this row describes: same normalised name, organisation and date."""
-    cands: list[str] = []
-    for k in name_keys(name):
+    cands: dict[str, int] = {}
+    for i, k in enumerate(name_keys(name)):
         for eid in ex.by_key.get(k, []):
-            if eid not in cands:
-                cands.append(eid)
-    best: tuple[int, str] | None = None
+            cands.setdefault(eid, i)
+    exact = model_key(name)
+    best: tuple[int, int, int, str] | None = None
     okeys = org_keys(org)
-    for eid in cands:
+    for eid, key_rank in cands.items():
         d = ex.info[eid]
         theirs = org_keys(d["organization"])
         if okeys and theirs and not (okeys & theirs):
@@ -72,6 +72,7 @@ def resolve(ex: Existing, name: str, org: str | None, date: dt.date | None,
             gap = abs((d["date"] - date).days)
             if gap > days:
                 continue
-        if best is None or gap < best[0]:
-            best = (gap, eid)
-    return best[1] if best else None
+        rank = (gap, 0 if model_key(str(d["name"])) == exact else 1, key_rank, eid)
+        if best is None or rank < best:
+            best = rank
+    return best[3] if best else None

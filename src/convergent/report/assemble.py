@@ -464,7 +464,7 @@ def assemble(
     With `strict`, an exception in a section propagates instead of marking it failed.
     """
     from convergent.analysis import evidence_as_of
-    from convergent.measures import months_to_days
+    from convergent.dates import months_to_days
 
     as_of = as_of or evidence_as_of(store)
     window_days = window_days or months_to_days(cfg["window"]["months"])

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
+from convergent.levels import LEVEL_FULL, stars_text
+
 LANGS = ("zh", "en")
 
-LEVEL_FULL = {
-    "L4": ("L4: 完全收敛（工业标准）", "L4: fully converged (industry standard)"),
-    "L3": ("L3: 准收敛（事实垄断）", "L3: quasi-converged (de-facto monopoly)"),
-    "L2": ("L2: 收敛进行时（双寡头竞争）", "L2: converging (duopoly contest)"),
-    "L1": ("L1: 未收敛（百家争鸣）", "L1: not converged (a hundred schools)"),
-    "L0": ("L0: 反向分化（场景撕裂）", "L0: scenario tearing (divergence)"),
-    "insufficient": ("证据不足", "insufficient evidence"),
-}
 
 _LABELS: dict[str, tuple[str, str]] = {
     "title": ("Scaling Law 与收敛分析", "Scaling laws and convergence analysis"),
@@ -116,7 +110,5 @@ def labels(lang: str) -> dict[str, str]:
 
 
 def stars(count: int | None) -> str:
-    """★★★★☆ for 4 of 5; empty when there is no certainty."""
-    if not count:
-        return ""
-    return "★" * int(count) + "☆" * (5 - int(count))
+    """★★★★☆ for 4 of 5; '—' when there is no certainty."""
+    return stars_text(count)

@@ -1,0 +1,80 @@
+"""The small statistics every measure shares: one slope fit, concentration, proportions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+def slope_fit(x: Sequence[float] | Any, y: Sequence[float] | Any, confidence: float = 0.95,
+              *, log10_y: bool = False) -> dict[str, float] | None:
+    """Least-squares line of y (or log10 y) on x with the slope's t-interval.
+
+    Returns slope, intercept, standard error, t, lo, hi and n; None with fewer than three
+    points or when x does not vary (no slope can be measured)."""
+    import numpy as np
+    from scipy import special
+
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    if log10_y:
+        ya = np.log10(ya)
+    n = int(xa.size)
+    if n < 3:
+        return None
+    xm, ym = float(xa.mean()), float(ya.mean())
+    sxx = float(np.sum((xa - xm) ** 2))
+    if sxx <= 0:
+        return None
+    slope = float(np.sum((xa - xm) * (ya - ym)) / sxx)
+    intercept = ym - slope * xm
+    resid = ya - (intercept + slope * xa)
+    se = math.sqrt(float(np.sum(resid**2)) / (n - 2) / sxx)
+    t = float(special.stdtrit(n - 2, 0.5 + confidence / 2))
+    return {"slope": slope, "intercept": intercept, "se": se, "t": t,
+            "lo": slope - t * se, "hi": slope + t * se, "n": n}
+
+
+def shares_of(counts: Sequence[float] | Any) -> Any:
+    """Counts as shares summing to 1 (an empty or all-zero vector gives an empty array)."""
+    import numpy as np
+
+    c = np.asarray(counts, dtype=float)
+    total = float(c.sum())
+    return c / total if total > 0 else np.zeros(0)
+
+
+def concentration(shares: Sequence[float] | Any) -> dict[str, float]:
+    """HHI (0–10,000), effective number 1/HHI, normalised entropy H/ln k and entropy in
+    bits of one share (or count) vector; k counts every option given, zeros included."""
+    import numpy as np
+
+    s = shares_of(shares)
+    k = int(np.asarray(shares).size)
+    p = s[s > 0]
+    if p.size == 0:
+        nan = float("nan")
+        return {"hhi": nan, "effective_n": nan, "entropy_norm": nan, "entropy_bits": nan}
+    h = float(np.sum(p**2))
+    ent = float(-np.sum(p * np.log(p)))
+    return {"hhi": h * 10_000, "effective_n": 1.0 / h,
+            "entropy_norm": ent / math.log(k) if k > 1 else 0.0,
+            "entropy_bits": ent / math.log(2)}
+
+
+def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of the proportion k/n.
+
+    The closed form equals scipy.stats.binomtest(k, n).proportion_ci(method="wilson")
+    (a test checks it) without importing scipy.stats, which costs a second at start-up."""
+    from scipy import special
+
+    if n <= 0:
+        return 0.0, 1.0
+    z = float(special.ndtri(0.5 + confidence / 2))
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(max(p * (1 - p), 0.0) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
