@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convergent.catalog.load import load_catalog
+from convergent.dates import parse_iso as parse_date
 from convergent.errors import ConvergentError
 from convergent.ingest.names import model_key, name_keys, org_keys
 from convergent.ingest.sniff import sniff_text
-from convergent.ingest.values import parse_date
 from convergent.schema import TABLES
 from convergent.store import Store
 

@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
-from convergent.ingest.sniff import MAX_CELL_BYTES, locate_csv_problem, read_header, sniff_text
+from convergent.ingest.sniff import (
+    CONTROL,
+    INVISIBLE,
+    MAX_CELL_BYTES,
+    locate_csv_problem,
+    read_header,
+    sniff_text,
+    walk_csv,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -15,15 +23,60 @@ if TYPE_CHECKING:
 STRICT_SCAN_BYTES = 64 * 1024 * 1024
 
 
-def _checked_header(path: Path, name: str, required: Sequence[str]) -> list[str]:
-    """Sniff the encoding, check the header, and walk small files strictly for structure."""
+def _checked_header(path: Path, name: str, required: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Sniff the encoding, check the header, and walk small files strictly for structure;
+    return the header and the row numbers of blank lines."""
     sniff_text(path, name)
     header = read_header(path, name, required)
+    blanks: list[int] = []
     if path.stat().st_size <= STRICT_SCAN_BYTES:
-        located = locate_csv_problem(path, name, len(header))
+        located, blanks = walk_csv(path, name, len(header))
         if located is not None:
             raise located
-    return header
+    return header, blanks
+
+
+class _Cells:
+    """Turns parsed blocks into clean batches: row numbers as a spreadsheet shows them,
+    invisible characters removed, a NUL character refused with its row and column."""
+
+    def __init__(self, name: str, header: list[str], blanks: list[int]) -> None:
+        self.name, self.header = name, header
+        self.blanks = sorted(blanks)
+        self.next = 2
+
+    def _rows(self, n: int) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        if not self.blanks or self.blanks[-1] < self.next:
+            out = np.arange(self.next, self.next + n, dtype=np.int64)
+        else:
+            span = np.arange(self.next, self.next + n + len(self.blanks), dtype=np.int64)
+            out = span[~np.isin(span, self.blanks)][:n]
+        if n:
+            self.next = int(out[-1]) + 1
+        return pa.array(out, pa.int64())
+
+    def batch(self, batch: Any) -> Any:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = self._rows(batch.num_rows)
+        cols = []
+        for h, col in zip(self.header, batch.columns, strict=True):
+            if pc.any(pc.match_substring_regex(col, f"[{INVISIBLE}{CONTROL}]")).as_py():
+                bad = pc.match_substring_regex(col, f"[{CONTROL}]")
+                if pc.any(bad).as_py():
+                    at = pc.index(bad, True).as_py()
+                    row = rows[at].as_py()
+                    raise ConvergentError(
+                        f"row {row}, column {h!r}: a NUL character in the cell; "
+                        "expected plain text", where=f"{self.name}:{row}:{h}")
+                col = pc.replace_substring_regex(col, f"[{INVISIBLE}]", "")
+                col = pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), None, col)
+            cols.append(col)
+        return pa.RecordBatch.from_arrays([*cols, rows], names=[*self.header, "_row"])
 
 
 def _csv_options(header: list[str]) -> dict[str, Any]:
@@ -58,13 +111,15 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str,
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    header = _checked_header(path, name, required)
+    header, blanks = _checked_header(path, name, required)
+    cells = _Cells(name, header, blanks)
     try:
         tb = pcsv.read_csv(path, **_csv_options(header))
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise _parse_error(path, name, len(header), exc) from None
-    tb = tb.append_column("_row", pa.array(range(2, tb.num_rows + 2), pa.int64()))
-    con.register(table, tb)
+    batches = [cells.batch(b) for b in tb.to_batches()]
+    schema = pa.schema([*tb.schema, pa.field("_row", pa.int64())])
+    con.register(table, pa.Table.from_batches(batches, schema))
     big = _oversized(con, table, header)
     if big is not None:
         raise oversized_error(name, *big)
@@ -98,7 +153,8 @@ class CsvStream:
         import pyarrow.csv as pcsv
 
         self.path, self.name, self.table = path, name, table
-        self.header = _checked_header(path, name, required)
+        self.header, blanks = _checked_header(path, name, required)
+        self.cells = _Cells(name, self.header, blanks)
         self.error: BaseException | None = None
         try:
             reader = pcsv.open_csv(path, **_csv_options(self.header))
@@ -111,19 +167,17 @@ class CsvStream:
     def _batches(self, reader: Any) -> Iterable[Any]:
         import pyarrow as pa
 
-        first = 2
         try:
             for batch in reader:
-                rows = pa.array(range(first, first + batch.num_rows), pa.int64())
-                first += batch.num_rows
-                yield pa.RecordBatch.from_arrays([*batch.columns, rows],
-                                                 names=[*self.header, "_row"])
-        except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+                yield self.cells.batch(batch)
+        except (pa.ArrowInvalid, pa.ArrowException, OSError, ConvergentError) as exc:
             self.error = exc
 
     def finish(self) -> None:
         """Unregister the stream; raise the parse error that stopped it, if any."""
         self.con.unregister(self.table)
+        if isinstance(self.error, ConvergentError):
+            raise self.error
         if self.error is not None:
             raise _parse_error(self.path, self.name, len(self.header), self.error)
 
