@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import signal
@@ -12,29 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from convergent.schema import TABLES
-from test_ingest_common import FIXTURES
+from test_ingest_common import FIXTURES, file_hash
 
 CLI = [sys.executable, "-c", "from convergent.cli import main; main()"]
 ROUNDS = int(os.environ.get("CONVERGENT_KILL_ROUNDS", "6"))
-
-
-def file_hash(db: Path) -> str:
-    """Hash of every table of the file, rows in a fixed order (read-only, like a reader)."""
-    con = duckdb.connect(str(db), read_only=True)
-    h = hashlib.sha256()
-    try:
-        for name in TABLES:
-            rows = con.execute(f'SELECT * FROM "{name}"').fetchall()
-            for r in sorted(repr(x) for x in rows):
-                h.update(r.encode())
-            h.update(f"|{name}|{len(rows)}".encode())
-    finally:
-        con.close()
-    return h.hexdigest()
 
 
 def big_epoch(path: Path, n: int) -> Path:

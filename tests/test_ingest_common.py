@@ -46,6 +46,25 @@ def dump(store: Store) -> dict[str, list[tuple]]:
     return out
 
 
+def file_hash(db: Path) -> str:
+    """Hash of every table of a database file, rows in a fixed order, read without writing."""
+    import hashlib
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    h = hashlib.sha256()
+    try:
+        for name in TABLES:
+            rows = con.execute(f'SELECT * FROM "{name}"').fetchall()
+            for r in sorted(repr(x) for x in rows):
+                h.update(r.encode())
+            h.update(f"|{name}|{len(rows)}".encode())
+    finally:
+        con.close()
+    return h.hexdigest()
+
+
 def test_model_key_keeps_version_dots() -> None:
     """'opt-1.3b' and 'opt-13b' are different models; spacing and case do not matter."""
     assert model_key("facebook/opt-1.3b") != model_key("facebook/opt-13b")

@@ -68,9 +68,6 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool,
     rows = con.execute('SELECT _row, * EXCLUDE (_row) FROM "_bm_raw" ORDER BY _row').fetchall()
     con.unregister("_bm_raw")
     report.rows_read = len(rows)
-    if not rows:
-        raise ConvergentError("the file has a header but no data rows; nothing was ingested",
-                              where=inp.name)
     roles: dict[str, tuple[str, float]] = {}
     bench: list[str] = []
     for h in header:

@@ -117,6 +117,9 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str,
         tb = pcsv.read_csv(path, **_csv_options(header))
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise _parse_error(path, name, len(header), exc) from None
+    if tb.num_rows == 0:
+        raise ConvergentError("the file has a header but no data rows; nothing was ingested",
+                              where=name)
     batches = [cells.batch(b) for b in tb.to_batches()]
     schema = pa.schema([*tb.schema, pa.field("_row", pa.int64())])
     con.register(table, pa.Table.from_batches(batches, schema))
