@@ -12,13 +12,10 @@ import pandas as pd
 import pytest
 
 from convergent.catalog.coverage import coverage, coverage_matrix
-from convergent.catalog.crosscheck import (
-    crosscheck,
-    name_keys,
-    org_similarity,
-    read_epoch,
-)
+from convergent.catalog.crosscheck import crosscheck, read_epoch
 from convergent.catalog.load import build_evidence, builtin_files, entity_id
+from convergent.ingest.names import name_keys
+from convergent.ingest.names import org_overlap as org_similarity
 from convergent.registry import norm_key
 from convergent.store import Store
 
@@ -337,12 +334,46 @@ def test_crosscheck_tiny(tmp_path: Path) -> None:
 
 
 def test_name_and_org_matching() -> None:
-    assert {"palm540b", "palm"} <= name_keys("PaLM (540B)")
+    assert {"palm(540b)", "palm"} <= set(name_keys("PaLM (540B)"))
     assert "qwen7b" in name_keys("Qwen/Qwen-7B")
     assert org_similarity("Google DeepMind", "DeepMind") > 0
     assert org_similarity("Meta AI", "Facebook AI Research,INRIA") > 0
     assert org_similarity("Zhipu AI", "Tsinghua University,Z.ai (Zhipu AI)") > 0
     assert org_similarity("OpenAI", "Anthropic") == 0
+    assert org_similarity("Microsoft;NVIDIA", "NVIDIA,Microsoft") == 1.0
+    assert org_similarity("Shanghai AI Lab", "Shanghai AI Laboratory") > 0
+
+
+CAT_TWINS = """
+entities:
+  - name: Sonnet Large
+    organization: Example Lab
+    country: France
+    date: 2024-06-20
+    params_total: 7.0e9
+    sources: [https://example.org/a]
+  - name: Sonnet Large (new)
+    aliases: [Sonnet Large v2]
+    organization: Example Lab
+    country: France
+    date: 2024-10-22
+    sources: [https://example.org/b]
+"""
+
+EPOCH_TWINS = (
+    "Model,Organization,Publication date,Parameters,Link\n"
+    "Sonnet Large,Example Lab,2024-06-20,7000000000,\n"
+)
+
+
+def test_crosscheck_is_one_to_one(tmp_path: Path) -> None:
+    """Two catalog entries whose names reduce to one Epoch row: only the exact one matches
+    (before, the second got a false 124-day date mismatch)."""
+    report = crosscheck(write(tmp_path, "e.csv", EPOCH_TWINS), [write(tmp_path, "c.yaml",
+                                                                       CAT_TWINS)])
+    assert [(m.name, m.epoch_row, m.date_diff_days) for m in report.matches] == [
+        ("Sonnet Large", 2, 0)]
+    assert report.mismatches == []
 
 
 def test_crosscheck_cli_rejects_non_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

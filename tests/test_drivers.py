@@ -139,18 +139,34 @@ def test_cost_doubles_every_year() -> None:
 
 
 def test_organisations_per_year_and_trend() -> None:
-    # windows of 365 days ending 2023-12-31: 2023 has orgs A,B,C,D (5 models), 2022 A,B, 2021 A.
-    # counts 4, 2, 1 at x = 0, -1, -2: slope = [1·(5/3) + 0 + (-1)(-4/3)] / 2 = 1.5 per year.
+    # calendar years to 2023 (complete at 2023-12-31): 2023 has A, B, C, D and the joint
+    # models "B;E" and "C;A": 5 organisations (not 4 counting first names only, nor 6
+    # counting cells), 7 models; 2022 A, B; 2021 A.
+    # counts 1, 2, 5 at 2021..2023: slope = [(-1)(1-8/3) + 0 + 1(5-8/3)] / 2 = 2.0 per year.
     spec = [("A", "2023-03-01"), ("A", "2023-05-01"), ("B", "2023-06-01"), ("C", "2023-07-01"),
-            ("D", "2023-12-31"), ("A", "2022-02-01"), ("B", "2022-12-31"), ("A", "2021-06-01"),
-            ("Z", "2024-01-01")]
+            ("D", "2023-12-31"), ("B;E", "2023-01-01"), ("C;A", "2023-08-01"),
+            ("A", "2022-02-01"), ("B", "2022-12-31"),
+            ("A", "2021-06-01"), ("Z", "2024-01-01"), ("Q", "2020-12-31")]
     rows = [{"organization": o, "date": dt.date.fromisoformat(d)} for o, d in spec]
     rows.append({"organization": "Y", "date": dt.date(2023, 5, 1), "kind": "product"})
     got = by_id(drivers(make_store(rows), AS_OF, cfg_with(count_years=3)))["orgs_per_year"]
-    assert got["value"] == 4
-    assert got["trend"] == pytest.approx(1.5)
-    assert [s["orgs"] for s in got["series"]] == [4, 2, 1]
-    assert got["n"] == 5
+    assert got["value"] == 5 and got["value_year"] == 2023
+    assert got["trend"] == pytest.approx(2.0)
+    assert [(s["year"], s["orgs"]) for s in got["series"]] == [(2021, 1), (2022, 2), (2023, 5)]
+    assert got["n"] == 7
+
+
+def test_organisations_per_year_partial_year_is_not_fitted() -> None:
+    # as of 2024-03-31: 2024 is partial; the complete years 2021..2023 are fitted.
+    spec = [("A", "2021-06-01"), ("A", "2022-06-01"), ("B", "2022-07-01"), ("A", "2023-01-02"),
+            ("B", "2023-02-01"), ("C", "2023-03-01"), ("A", "2024-01-05"), ("D", "2024-02-01"),
+            ("E", "2024-03-01"), ("F", "2024-03-31"), ("G", "2024-04-01")]
+    rows = [{"organization": o, "date": dt.date.fromisoformat(d)} for o, d in spec]
+    got = by_id(drivers(make_store(rows), dt.date(2024, 3, 31),
+                        cfg_with(count_years=3)))["orgs_per_year"]
+    assert [(s["year"], s["orgs"], s["partial"]) for s in got["series"]] == [
+        (2021, 1, False), (2022, 2, False), (2023, 3, False), (2024, 4, True)]
+    assert got["value"] == 3 and got["trend"] == pytest.approx(1.0)
 
 
 def test_frontier_hhi_by_organisation() -> None:

@@ -35,7 +35,7 @@ def xss_catalog(folder: Path) -> Path:
             f"  - name: '{name}'",
             f"    organization: '{EVIL_ORG}'",
             "    country: United States",
-            f"    date: 2025-{(i % 9) + 1:02d}-15",
+            f"    date: 2026-11-{i + 1:02d}",  # newer than the built-in evidence
             "    tier: frontier",
             "    sources: ['https://example.org/model-card']",
             "    choices: {backbone: Transformer, normalization: RMSNorm, ffn: MoE}",
@@ -102,17 +102,11 @@ def test_sections_built_or_marked(built) -> None:
     assert leaders and all(data.examples.get(a) for a in leaders)
 
 
-def test_missing_module_is_said_not_invented(store, cfg, monkeypatch) -> None:
+def test_section_not_built_is_said_not_invented(store, cfg, monkeypatch) -> None:
     import convergent.report.assemble as asm
 
-    real = asm._function
-
-    def fake(module: str, name: str):
-        if module.startswith("convergent.drivers"):
-            raise asm._Missing(f"{module} is not available")
-        return real(module, name)
-
-    monkeypatch.setattr(asm, "_function", fake)
+    steps = [(n, (lambda ctx, data: NOT_BUILT) if n == "drivers" else f) for n, f in asm.STEPS]
+    monkeypatch.setattr(asm, "STEPS", steps)
     data = assemble(store, cfg)
     assert data.sections["drivers"].status == NOT_BUILT and data.drivers == []
     md = render_markdown(data, cfg, "en")
@@ -171,6 +165,8 @@ def _numbers(text: str) -> Counter:
         for name in sorted((item.zh, item.en), key=len, reverse=True):
             text = text.replace(md_text(name), " ").replace(name, " ")  # labels, not numbers
     text = text.replace("–", "-").replace("−", "-")
+    # method notes of the drivers are written in English only (the zh report points to them)
+    text = re.sub(r'<a id="driver-notes"></a>.*?(?=<a id="timeline">)', "", text, flags=re.S)
     text = re.sub(r"(?m)^#+ .*$", "", text)          # headings carry section numbers
     text = re.sub(r"\]\(#[^)]*\)", "]", text)          # table-of-contents anchors
     text = re.sub(r"^- \[.*$", "", text, flags=re.M)
@@ -235,3 +231,43 @@ def test_cli_report(tmp_path) -> None:
     text = (tmp_path / "r" / "report.md").read_text("utf-8")
     assert "2025-06-30" in text and "## 4. Classification matrix" in text
     assert not (tmp_path / "r" / "report.en.md").exists()
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    """Run the installed entry point as a user would (one-line errors come from main())."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", "from convergent.cli import main; main()",
+                          *args], capture_output=True, text=True, timeout=300)
+    return res.returncode, res.stdout, res.stderr
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["report", "--lang", "fr"], "'--lang': 'fr' is not one of"),
+    (["report", "--out", "/proc/nope", "--no-figures"], "cannot write the report here"),
+    (["report", "--bogus"], "No such option: --bogus"),
+    (["scaling", "optimal", "--compute", "abc"], "'--compute'"),
+])
+def test_bad_options_are_one_line(args, needle) -> None:
+    code, out, err = _cli(*args)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], err
+    assert "Traceback" not in err and "╭" not in err
+
+
+def test_stale_evidence_banner_in_both_languages(tmp_path, store, cfg) -> None:
+    import datetime as dt
+
+    from convergent.analysis import evidence_as_of
+
+    newest = evidence_as_of(store)
+    for days, shown in ((91, True), (90, False)):
+        data = assemble(store, cfg, today=newest + dt.timedelta(days=days))
+        assert data.stale is shown and data.evidence_age_days == days
+        zh = render_markdown(data, cfg, "zh").split("## 一、")[0]
+        en = render_markdown(data, cfg, "en").split("## 1. ")[0]
+        assert ("注意：最新证据日期为" in zh) is shown
+        assert ("Warning: the newest evidence is dated" in en) is shown
+        assert f"{days} 天前" in zh and f"{days} days old" in en

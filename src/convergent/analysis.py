@@ -19,10 +19,10 @@ def evidence_as_of(store: Store, today: dt.date | None = None) -> dt.date:
     today = today or dt.date.today()
     a = store.table("adoptions")
     newest = a.filter(a.date <= today).date.max().execute()
-    if newest is None or (isinstance(newest, float) and newest != newest):
-        return today
     import pandas as pd
 
+    if newest is None or pd.isna(newest):
+        return today
     return pd.Timestamp(newest).date()
 
 
@@ -32,15 +32,18 @@ def classification_matrix(
     window_days: int | None,
     areas: list[str] | None,
     cfg: dict[str, Any],
+    *,
+    builtin: bool = True,
 ) -> list[dict[str, Any]]:
-    """Rows of the classification matrix for every (or the chosen) share area."""
+    """Rows of the classification matrix for every (or the chosen) share area; `builtin`
+    False analyses the `db` evidence alone."""
     from convergent.classify import Classifier
     from convergent.registry import get_area
     from convergent.store import open_store
 
     if areas:
         areas = [get_area(a).area_id for a in areas]
-    store = open_store(db)
+    store = open_store(db, builtin=builtin)
     when = as_of or evidence_as_of(store)
     clf = Classifier(store, cfg, areas)
     rows = [r.to_dict() for r in clf.classify(when, window_days)]
@@ -83,3 +86,13 @@ def _capability_criterion(r: dict[str, Any], cfg: dict[str, Any]) -> tuple[str, 
     edge_txt = "—" if edge is None else f"{edge:.1f}"
     return (f"top vs {k}-th win-rate edge {edge_txt} pp ({r['spread_pts']:.0f} Elo){sat_en}",
             f"第 1 名对第 {k} 名胜率优势 {edge_txt} 个百分点（{r['spread_pts']:.0f} Elo）{sat_zh}")
+
+
+def layer_predictability(store: Store, cfg: dict[str, Any], clf: Any, data_end: dt.date
+                         ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """可预测性 per layer: the forecast back-test rows ending at `data_end`, and per layer
+    their mean absolute error, number of cases and stars."""
+    from convergent.forecast.backtest import backtest, predictability
+
+    rows = backtest(store, cfg, clf, data_end=data_end)
+    return rows, predictability(rows, by="layer", cfg=cfg)

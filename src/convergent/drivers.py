@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from convergent.dates import fractional_year, parse_date
+from convergent.dates import calendar_years, fractional_year, parse_date
 from convergent.schema import UNKNOWN
 from convergent.stats import concentration, slope_fit, wilson
 
@@ -170,38 +170,48 @@ def _growth_rows(ctx: _Ctx, ident: str, en: str, zh: str, column: str, since: dt
 
 
 def _orgs_per_year(ctx: _Ctx) -> dict[str, Any]:
-    """Distinct organisations releasing models per trailing 12-month window, and its trend."""
-    import ibis
-
-    from convergent.dates import months_to_days
+    """Distinct organisations releasing models per calendar year (every organisation a model
+    lists counts), and the trend over the complete years."""
+    from convergent.ingest.names import org_names
 
     years = int(ctx.d["count_years"])
-    year = months_to_days(12)
-    first = ctx.as_of - dt.timedelta(days=year * years)
-    m = ctx.models(first, ctx.as_of)
+    complete_to = ctx.as_of.year if ctx.as_of == dt.date(ctx.as_of.year, 12, 31) \
+        else ctx.as_of.year - 1
+    spans = calendar_years(complete_to - years + 1, ctx.as_of)
+    first = spans[0][0]
+    m = ctx.models(first - dt.timedelta(days=1), ctx.as_of)
     m = m.filter(_known(m.organization))
-    k = (ibis.date(ctx.as_of).delta(m.date, unit="day") // year).name("k")
-    mk = m.mutate(k=k)
-    df = mk.group_by("k").agg(orgs=mk.organization.nunique(), n=mk.count()).execute()
-    got = {int(r.k): (int(r.orgs), int(r.n)) for r in df.itertuples()}
-    xs = [-float(i) for i in range(years)]
-    ys = [float(got.get(i, (0, 0))[0]) for i in range(years)]
-    total = sum(v[1] for v in got.values())
+    df = m.select("date", "organization").execute()
+    by_year: dict[int, set[str]] = {y: set() for y in range(first.year, ctx.as_of.year + 1)}
+    models: dict[int, int] = dict.fromkeys(by_year, 0)
+    for d, org in zip(df["date"], df["organization"], strict=True):
+        y = _as_date(d).year
+        names = org_names(org)
+        if y in by_year and names:
+            by_year[y].update(names)
+            models[y] += 1
+    series = [{"year": y, "start": lo, "end": hi, "orgs": len(by_year[y]), "models": models[y],
+               "partial": y > complete_to} for y, (lo, hi) in zip(by_year, spans, strict=True)]
+    full = [r for r in series if not r["partial"]]
+    last = full[-1] if full else None
     row = _row("orgs_per_year", "Organisations releasing notable models per year",
                "每年发布重要模型的机构数", "market", "organisations", first, ctx.as_of,
-               n=got.get(0, (0, 0))[1], source=ctx.source(m))
-    if total < ctx.min_n:
+               n=last["models"] if last else 0, source=ctx.source(m))
+    total = sum(r["models"] for r in full)
+    if last is None or total < ctx.min_n:
         row.update(status=INSUFFICIENT,
-                   note=f"{INSUFFICIENT}: {total} models with an organisation in "
-                        f"{first}..{ctx.as_of} (need {ctx.min_n})")
+                   note=f"{INSUFFICIENT}: {total} models with an organisation in complete "
+                        f"calendar years {first.year}..{complete_to} (need {ctx.min_n})")
         return row
-    fit = slope_fit(xs, ys, ctx.conf)
-    row.update(value=ys[0], trend=fit["slope"] if fit else None, trend_unit="organisations/year",
-               trend_interval=[fit["lo"], fit["hi"]] if fit else None,
-               series=[{"window_end": ctx.as_of - dt.timedelta(days=year * i), "orgs": ys[i]}
-                       for i in range(years)],
-               note=f"value: trailing 12 months to {ctx.as_of}; trend: OLS over {years} "
-                    "consecutive 12-month windows")
+    fit = slope_fit([float(r["year"]) for r in full], [float(r["orgs"]) for r in full],
+                    ctx.conf)
+    row.update(value=float(last["orgs"]), value_year=last["year"],
+               trend=fit["slope"] if fit else None, trend_unit="organisations/year",
+               trend_interval=[fit["lo"], fit["hi"]] if fit else None, series=series,
+               note=f"value: calendar year {last['year']}; every organisation a model lists "
+                    f"counts once; trend: OLS over the complete years {full[0]['year']}.."
+                    f"{last['year']}" + ("; the current year is partial and not fitted"
+                                         if series[-1]["partial"] else ""))
     return row
 
 

@@ -247,7 +247,9 @@ def writing_store(db: str | Path | None, *, builtin: bool = True) -> Iterator[St
     """A store whose changes reach `db` only when the block ends without an error.
 
     The writer works on a copy of the file beside it and swaps it in with one atomic rename
-    after a checkpoint and fsync; copies left by killed writers are removed first.
+    after a checkpoint and fsync; copies left by killed writers are removed first. The
+    built-in catalog is loaded into the copy for resolution and left out of the file, which
+    readers combine with the catalog of the version they run.
     """
     if db is None:
         yield open_store(None, builtin=builtin)
@@ -270,6 +272,8 @@ def writing_store(db: str | Path | None, *, builtin: bool = True) -> Iterator[St
                 shutil.copyfile(path, work)
             store = _filled(Store(work), builtin)
             yield store
+            with store.transaction():  # the file keeps only the user's own evidence
+                store.delete_origin("catalog")
             store.close()
             store = None
             _fsync(work)

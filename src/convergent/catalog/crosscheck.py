@@ -11,33 +11,10 @@ from typing import Any
 import yaml
 
 from convergent.errors import ConvergentError
-from convergent.registry import norm_key
+from convergent.ingest.names import model_key, name_keys, org_overlap
 
 DATE_TOLERANCE_DAYS = 31
 PARAMS_TOLERANCE = 0.10
-
-# Organisation spellings that name the same lab (or its direct predecessor) in either table.
-_ORG_GROUPS: dict[str, str] = {
-    "deepmind": "google", "googledeepmind": "google", "googlebrain": "google",
-    "googleresearch": "google", "google": "google",
-    "meta": "meta", "metaai": "meta", "facebook": "meta", "facebookai": "meta",
-    "facebookairesearch": "meta", "fair": "meta",
-    "microsoftresearch": "microsoft", "microsoft": "microsoft",
-    "alibabacloud": "alibaba", "alibaba": "alibaba", "alibabagroup": "alibaba",
-    "beijingacademyofartificialintelligence": "baai", "baai": "baai",
-    "shanghaiailab": "shanghaiailaboratory", "shanghaiailaboratory": "shanghaiailaboratory",
-    "allenai": "ai2", "alleninstituteforai": "ai2", "ai2": "ai2",
-    "zhipu": "zhipuai", "zhipuai": "zhipuai", "zai": "zhipuai",
-    "ai21": "ai21labs", "ai21labs": "ai21labs",
-    "tii": "technologyinnovationinstitute",
-    "technologyinnovationinstitute": "technologyinnovationinstitute",
-    "baichuan": "baichuanintelligence", "baichuanintelligence": "baichuanintelligence",
-    "nvidia": "nvidia", "openai": "openai", "anthropic": "anthropic",
-}
-_ORG_STOP = {"ai", "inc", "ltd", "labs", "lab", "research", "the", "of", "and", "co",
-             "corporation", "university", "institute", "group", "technology", "technologies"}
-
-
 @dataclass
 class CatalogRow:
     """One catalog entity as needed for matching, with its file and entry name."""
@@ -122,42 +99,6 @@ class CrosscheckReport:
                 "matches": [asdict(m) for m in self.matches]}
 
 
-def name_keys(label: str) -> set[str]:
-    """Keys a model name is matched by: normalised whole, without brackets, and before them."""
-    label = label.strip()
-    keys = {norm_key(label), norm_key(re.sub(r"[()\[\]]", " ", label))}
-    base = re.split(r"[(\[]", label, maxsplit=1)[0]
-    if base.strip():
-        keys.add(norm_key(base))
-    if "/" in label:
-        keys.add(norm_key(label.rsplit("/", 1)[1]))
-    return {k for k in keys if k}
-
-
-def _org_tokens(org: str) -> set[str]:
-    """Canonical tokens of an organisation string (several organisations may be listed)."""
-    out: set[str] = set()
-    for part in re.split(r"[,;&]| and ", org):
-        part = re.sub(r"\(.*?\)", " ", part).strip()
-        if not part:
-            continue
-        key = norm_key(part)
-        if key in _ORG_GROUPS:
-            out.add(_ORG_GROUPS[key])
-            continue
-        words = [w for w in re.findall(r"[a-z0-9]+", part.lower()) if w not in _ORG_STOP]
-        out.update(_ORG_GROUPS.get(w, w) for w in words)
-    return out
-
-
-def org_similarity(a: str, b: str) -> float:
-    """Jaccard similarity of canonical organisation tokens (0 = nothing shared)."""
-    ta, tb = _org_tokens(a), _org_tokens(b)
-    if not ta or not tb:
-        return 0.0
-    return len(ta & tb) / len(ta | tb)
-
-
 _ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})")
 
 
@@ -233,44 +174,54 @@ def read_catalog(paths: list[Path] | None = None) -> list[CatalogRow]:
     return out
 
 
-def _pick(cat: CatalogRow, candidates: list[EpochRow]) -> EpochRow | None:
-    """Best Epoch row for one entity: organisation must overlap; closer date breaks ties.
+def _candidates(cat: CatalogRow, candidates: list[EpochRow]) -> list[tuple[Any, ...]]:
+    """Ranked Epoch rows for one entity: organisation must overlap; closer date breaks ties.
 
     A row whose paper (arXiv id) differs from every paper the entity cites describes another
     variant of the model (a v2 under the same name, say) and is not a match.
     """
     scored = []
     for ep in candidates:
-        sim = org_similarity(cat.organization, ep.organization)
+        sim = org_overlap(cat.organization, ep.organization)
         if sim <= 0 or (cat.papers and ep.papers and not cat.papers & ep.papers):
             continue
         gap = abs((ep.date - cat.date).days) if ep.date else 10**6
         scored.append((-sim, gap, ep.row, ep))
-    return min(scored, key=lambda t: t[:3])[3] if scored else None
+    return sorted(scored, key=lambda t: t[:3])
 
 
 def crosscheck(epoch_path: Path, catalog_paths: list[Path] | None = None) -> CrosscheckReport:
-    """Match catalog entities to Epoch rows and compare release dates and total parameters."""
+    """Match catalog entities to Epoch rows one to one and compare dates and parameters.
+
+    Names are matched exactly first (after normalisation), then loosely (brackets, org/
+    prefixes dropped); organisations with the importer's matcher. Pairs are assigned best
+    first (exact name, organisation overlap, closest date), each Epoch row to one entity.
+    """
     epoch = read_epoch(Path(epoch_path))
     catalog = read_catalog(catalog_paths)
     exact: dict[str, list[EpochRow]] = {}
     loose: dict[str, list[EpochRow]] = {}
     for ep in epoch:
-        exact.setdefault(norm_key(ep.model), []).append(ep)
+        exact.setdefault(model_key(ep.model), []).append(ep)
         for key in name_keys(ep.model):
             loose.setdefault(key, []).append(ep)
     report = CrosscheckReport(epoch_rows=len(epoch), catalog_entities=len(catalog))
-    for cat in catalog:
+    pairs: list[tuple[Any, ...]] = []
+    for i, cat in enumerate(catalog):
         labels = [cat.name, *cat.aliases]
-        cands = {ep.row: ep for lab in labels for ep in exact.get(norm_key(lab), [])}
-        ep = _pick(cat, list(cands.values()))
-        if ep is None:
-            cands = {ep.row: ep for lab in labels for k in name_keys(lab)
-                     for ep in loose.get(k, [])}
-            ep = _pick(cat, list(cands.values()))
-        if ep is None:
+        strict = {ep.row: ep for lab in labels for ep in exact.get(model_key(lab), [])}
+        wide = {ep.row: ep for lab in labels for k in name_keys(lab)
+                for ep in loose.get(k, [])}
+        for tier, cands in ((0, strict), (1, {r: e for r, e in wide.items() if r not in strict})):
+            pairs += [(tier, *c[:3], i, c[3]) for c in _candidates(cat, list(cands.values()))]
+    used_rows: set[int] = set()
+    chosen: dict[int, EpochRow] = {}
+    for *_, i, ep in sorted(pairs, key=lambda t: t[:5]):
+        if i in chosen or ep.row in used_rows:
             continue
-        report.matches.append(_compare(cat, ep))
+        chosen[i] = ep
+        used_rows.add(ep.row)
+    report.matches = [_compare(catalog[i], chosen[i]) for i in sorted(chosen)]
     return report
 
 

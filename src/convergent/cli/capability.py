@@ -42,11 +42,11 @@ def capability(
         return
     from convergent.capability import default_config
     from convergent.capability.spreads import claim_mmlu, history
+    from convergent.cli.common import open_cli_store
     from convergent.cli.render import emit
-    from convergent.store import open_store
 
     cfg = default_config(config)
-    store = open_store(db)
+    store = open_cli_store(db)
     points = history(store, benchmark, k=k, as_of=as_of, cfg=cfg)
     rows = [p.row() for p in points]
     claim = claim_mmlu(store, as_of, cfg, k=k)

@@ -51,11 +51,11 @@ def coverage(
     """Per area and year, how many entities state a known option, so thin evidence shows."""
     from convergent.catalog.coverage import coverage as compute
     from convergent.catalog.coverage import coverage_matrix
+    from convergent.cli.common import open_cli_store
     from convergent.registry import get_area
-    from convergent.store import open_store
 
     areas = [get_area(a).area_id for a in area] if area else None
-    rows = compute(open_store(db), areas=areas, since=since, until=until)
+    rows = compute(open_cli_store(db), areas=areas, since=since, until=until)
     if as_json or as_csv:
         emit(rows, as_json=as_json, as_csv=as_csv)
         return

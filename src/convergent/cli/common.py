@@ -21,6 +21,26 @@ WindowOpt = Annotated[str | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Label language.")]
+NoCatalogOpt = Annotated[bool, typer.Option(
+    "--no-catalog", envvar="CONVERGENT_NO_CATALOG",
+    help="Analyse only your own evidence (--db): skip the built-in catalog.")]
+
+
+class _State:
+    """Options given before the command (`convergent --no-catalog classify ...`)."""
+
+    builtin: bool = True
+
+
+STATE = _State()
+
+
+def open_cli_store(db: Path | None) -> Any:
+    """The store a command reads: the `--db` file (or memory), with the built-in catalog
+    unless `--no-catalog` was given."""
+    from convergent.store import open_store
+
+    return open_store(db, builtin=STATE.builtin)
 
 
 def setup(db: Path | None, config: Path | None, as_of: str | None, window: str | None = None
@@ -30,10 +50,8 @@ def setup(db: Path | None, config: Path | None, as_of: str | None, window: str |
     from convergent.analysis import evidence_as_of
     from convergent.config import load_config
     from convergent.dates import months_to_days, parse_date, parse_window
-    from convergent.store import open_store
-
     cfg = load_config(config)
     when = parse_date(as_of) if as_of else None
     length = parse_window(window) if window else months_to_days(cfg["window"]["months"])
-    store = open_store(db)
+    store = open_cli_store(db)
     return store, cfg, when or evidence_as_of(store), length

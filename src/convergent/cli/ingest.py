@@ -29,6 +29,7 @@ AnyDateOpt = Annotated[bool, typer.Option(
 def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot: str | None,
          as_json: bool, models: list[str] | None = None, allow_any_date: bool = False) -> None:
     """Open the store, ingest, and print the report; conflicts and skips go to stderr."""
+    from convergent.cli.common import STATE
     from convergent.cli.render import emit
     from convergent.dates import check_plausible, parse_iso
     from convergent.errors import ConvergentError
@@ -41,7 +42,7 @@ def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot:
         if snap is None:
             raise ConvergentError(f"--snapshot {snapshot!r} is not a date YYYY-MM-DD")
         check_plausible(snap, "--snapshot", allow_any=allow_any_date)
-    with writing_store(db) as store:
+    with writing_store(db, builtin=STATE.builtin) as store:
         report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [],
                         allow_any_date=allow_any_date)
     data = report.as_dict()

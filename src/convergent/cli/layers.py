@@ -35,23 +35,6 @@ def _results(store: Store, cfg: dict[str, Any], when: dt.date, length: int,
     return [r.to_dict() for r in clf.classify(when, length)] + capability_rows(store, when, cfg)
 
 
-def _predictability(store: Store, cfg: dict[str, Any], clf: Classifier, when: dt.date
-                    ) -> dict[str, str] | None:
-    """可预测性 per layer from forecast back-tests that end at the as-of date (None if absent)."""
-    from convergent.forecast.backtest import backtest, predictability
-
-    rows = backtest(store, cfg, clf, data_end=when)
-    out = {}
-    for layer, p in predictability(rows, by="layer", cfg=cfg).items():
-        out[layer] = (f"{_stars(p['stars'])} MAE {p['mae']:.2f} "
-                      f"({p['cases']} back-test{'s' if p['cases'] != 1 else ''})")
-    return out
-
-
-def _stars(n: Any) -> str:
-    return "" if not n else "★" * int(n) + "☆" * (5 - int(n))
-
-
 def layers(
     as_of: AsOfOpt = None,
     window: WindowOpt = None,
@@ -67,14 +50,16 @@ def layers(
     ] = False,
 ) -> None:
     """Print the convergence pyramid (each layer's score and level) and the five-layer table."""
+    from convergent.analysis import layer_predictability
     from convergent.classify import Classifier
-    from convergent.layers import NOT_MEASURED, five_layer_table, layer_scores, pyramid_mermaid
+    from convergent.layers import five_layer_table, layer_scores, pyramid_mermaid
+    from convergent.report.markdown import fmt_predictability
 
     store, cfg, when, length = setup(db, config, as_of, window)
     clf = Classifier(store, cfg)
     results = _results(store, cfg, when, length, clf)
     rows = layer_scores(results, cfg)
-    pred = _predictability(store, cfg, clf, when)
+    _, pred = layer_predictability(store, cfg, clf, when)
     table = five_layer_table(store, results, when, cfg, predictability=pred, length=length)
     graph = pyramid_mermaid(rows, lang.value)
     if mermaid:
@@ -106,9 +91,7 @@ def layers(
          title=(f"收敛金字塔 — 截至 {when}" if zh else f"Convergence pyramid — as of {when}"))
     five = []
     for r in table:
-        pred = r["predictability"]
-        if pred == NOT_MEASURED:
-            pred = "尚未测量" if zh else pred
+        pred = fmt_predictability(r["predictability"], lang.value)
         level = r["level"] if r["score"] is not None else ("无证据" if zh else r["level"])
         five.append({
             "layer": f"{r['name_zh'] if zh else r['name_en']} ({level})",
@@ -217,6 +200,7 @@ def advice(
     """Print advice per area: adopt, participate and hedge, or explore; cites level, certainty."""
     from convergent.advice import advise
     from convergent.registry import get_area
+    from convergent.report.i18n import stars
 
     store, cfg, when, length = setup(db, config, as_of, window)
     wanted = {get_area(a).area_id for a in area} if area else None
@@ -229,7 +213,7 @@ def advice(
     zh = lang == Lang.zh
     table = [{
         "area": r["name_zh"] if zh else r["name_en"], "level": r["level"],
-        "stars": _stars(r["stars"]) if r["action"] != "none" else None,
+        "stars": stars(r["stars"]) if r["action"] != "none" else None,
         "action": r["action_label"], "text": r["text"],
     } for r in rows]
     heads = ["领域", "收敛层级", "确定性", "建议", "说明"] if zh else \

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import enum
 import io
 import json
-import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from convergent.plain import plain
 from convergent.sanitize import clean_text, csv_cell
 
 
@@ -22,23 +21,9 @@ class Lang(enum.StrEnum):
     en = "en"
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _plain(value.item())
-    return value
-
-
 def to_json(data: Any) -> str:
     """JSON text of plain data (dates as ISO strings, NaN as null)."""
-    return clean_text(json.dumps(_plain(data), ensure_ascii=False, indent=2))
+    return clean_text(json.dumps(plain(data), ensure_ascii=False, indent=2))
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -50,19 +35,21 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: csv_cell(json.dumps(_plain(v), ensure_ascii=False)
-                                if isinstance(v, dict | list) else _plain(v))
+        w.writerow({k: csv_cell(json.dumps(plain(v), ensure_ascii=False)
+                                if isinstance(v, dict | list) else plain(v))
                     for k, v in r.items()})
     return buf.getvalue()
 
 
 def fmt_cell(value: Any) -> str:
     """Short human text of one value."""
-    value = _plain(value)
+    value = plain(value)
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.3e}"
+        if abs(value) >= 1e6 or (value and abs(value) < 1e-3):
+            return f"{value:.3g}"
+        return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
     if isinstance(value, list):
         return ", ".join(fmt_cell(v) for v in value)
     return clean_text(str(value))

@@ -38,10 +38,10 @@ def report(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from convergent.cli.common import open_cli_store
     from convergent.config import load_config
     from convergent.dates import parse_date, parse_window
     from convergent.report.write import TOTAL_STEPS, build_report
-    from convergent.store import open_store
 
     cfg = load_config(config)
     when = parse_date(as_of) if as_of else None
@@ -52,7 +52,7 @@ def report(
                   "{task.total}"), TimeElapsedColumn(), console=err, transient=True,
                   disable=not err.is_terminal) as bar:
         task = bar.add_task("loading evidence", total=TOTAL_STEPS + 1)
-        store = open_store(db)
+        store = open_cli_store(db)
         bar.advance(task)
 
         def step(name: str) -> None:

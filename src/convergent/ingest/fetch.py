@@ -141,7 +141,7 @@ def _stream(url: str, sink: Callable[[bytes], None], *, max_bytes: int, timeout:
     return final, snap
 
 
-def fetch(url: str, *, max_bytes: int = 16 * 1024 * 1024, timeout: float = URL_TIMEOUT,
+def fetch(url: str, *, max_bytes: int = 256 * 1024 * 1024, timeout: float = URL_TIMEOUT,
           deadline: float | None = None) -> tuple[bytes, dt.date]:
     """Download a small document into memory; return its bytes and the snapshot date."""
     parts: list[bytes] = []

@@ -326,35 +326,46 @@ def ingest_hf_config(store: Store, path_or_url: str, skip_bad_rows: bool, *,
         if models:
             items = [it for it in items if it[2] in models]
     try:
-        src = source_row(inp, "hf-config", ORIGIN)
-        report = IngestReport("hf-config", inp.url, ORIGIN, src["source_id"],
-                              inp.snapshot.isoformat())
-        report.rows_read = len(items)
-        records: list[Record] = []
-        for i, (label, data, name) in enumerate(items, start=1):
-            try:
-                cfg = _load_json(data, label)
-                facts = parse_config(cfg, label)
-            except ConvergentError as exc:
-                if not skip_bad_rows:
-                    raise ConvergentError(f"{exc}; nothing was ingested") from None
-                report.skipped += 1
-                report.skipped_rows.append(str(exc))
-                continue
-            org = name.split("/", 1)[0] if "/" in name else None
-            choices = {a: [o] for a, o in facts["choices"].items()}
-            ctx = facts["context_length"]
-            records.append(Record(
-                row=i, name=name, organization=org,
-                entity={"modality": facts["modality"], "context_length":
-                        float(ctx) if ctx else None, "open_weights": True},
-                choices=choices, segments={"modality": facts["modality"], "openness": "open"},
-                raw_hash=row_hash([json.dumps(cfg, sort_keys=True)])))
-            report.notes.append(json.dumps({"model": name, **{k: v for k, v in facts.items()
-                                                              if k != "choices"},
-                                            **facts["choices"]}, default=str))
-        write_records(store, ORIGIN, src, records, report)
+        return ingest_hf_items(store, items, inp, skip_bad_rows)
     finally:
         if cleanup is not None:
             cleanup.cleanup()
+
+
+def ingest_hf_items(store: Store, items: list[tuple[str, bytes, str]], inp: Input,
+                    skip_bad_rows: bool, dates: dict[str, dt.date] | None = None
+                    ) -> IngestReport:
+    """Parse (label, config bytes, model id) items; write every model in one transaction.
+
+    `dates` gives release dates by model id where the caller knows them (the Hub's
+    creation date of the repository); configs themselves carry none."""
+    dates = dates or {}
+    src = source_row(inp, "hf-config", ORIGIN)
+    report = IngestReport("hf-config", inp.url, ORIGIN, src["source_id"],
+                          inp.snapshot.isoformat())
+    report.rows_read = len(items)
+    records: list[Record] = []
+    for i, (label, data, name) in enumerate(items, start=1):
+        try:
+            cfg = _load_json(data, label)
+            facts = parse_config(cfg, label)
+        except ConvergentError as exc:
+            if not skip_bad_rows:
+                raise ConvergentError(f"{exc}; nothing was ingested") from None
+            report.skipped += 1
+            report.skipped_rows.append(str(exc))
+            continue
+        org = name.split("/", 1)[0] if "/" in name else None
+        choices = {a: [o] for a, o in facts["choices"].items()}
+        ctx = facts["context_length"]
+        records.append(Record(
+            row=i, name=name, organization=org, date=dates.get(name),
+            entity={"modality": facts["modality"], "context_length":
+                    float(ctx) if ctx else None, "open_weights": True},
+            choices=choices, segments={"modality": facts["modality"], "openness": "open"},
+            raw_hash=row_hash([json.dumps(cfg, sort_keys=True)])))
+        report.notes.append(json.dumps({"model": name, **{k: v for k, v in facts.items()
+                                                          if k != "choices"},
+                                        **facts["choices"]}, default=str))
+    write_records(store, ORIGIN, src, records, report)
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from convergent.registry import norm_key
+from convergent.schema import UNKNOWN
 
 _ORG_SYNONYMS = {
     "googledeepmind": "google", "deepmind": "google", "googlebrain": "google",
@@ -13,10 +14,19 @@ _ORG_SYNONYMS = {
     "metaai": "meta", "meta": "meta", "metallama": "meta", "metaplatforms": "meta",
     "microsoftresearch": "microsoft", "microsoft": "microsoft",
     "mistral": "mistral", "mistralai": "mistral", "zhipuai": "zhipu", "zai": "zhipu",
-    "thudm": "zhipu", "alibaba": "alibaba", "qwen": "alibaba", "alibabacloud": "alibaba",
-    "deepseek": "deepseek", "deepseekai": "deepseek", "tiiuae": "tii",
+    "zhipu": "zhipu", "thudm": "zhipu", "alibaba": "alibaba", "qwen": "alibaba",
+    "alibabacloud": "alibaba", "alibabagroup": "alibaba", "deepseek": "deepseek",
+    "deepseekai": "deepseek", "tiiuae": "tii", "tii": "tii",
     "technologyinnovationinstitute": "tii", "eleutherai": "eleutherai", "bigscience": "bigscience",
     "huggingface": "huggingface", "xai": "xai", "openai": "openai", "anthropic": "anthropic",
+    "beijingacademyofartificialintelligence": "baai", "baai": "baai",
+    "shanghaiailab": "shanghaiai", "shanghaiailaboratory": "shanghaiai",
+    "shanghaiartificialintelligencelaboratory": "shanghaiai",
+    "allenai": "ai2", "alleninstituteforai": "ai2", "ai2": "ai2",
+    "alleninstituteforartificialintelligence": "ai2",
+    "ai21": "ai21", "ai21labs": "ai21", "baichuan": "baichuan", "baichuanintelligence": "baichuan",
+    "baichuaninc": "baichuan", "nvidia": "nvidia", "moonshot": "moonshot", "moonshotai": "moonshot",
+    "minimax": "minimax", "minimaxai": "minimax", "01ai": "01ai", "yi": "01ai",
 }
 _ORG_NOISE = re.compile(r"\b(inc|ltd|llc|corp|corporation|co|company|labs?|research|ai|the)\b")
 
@@ -38,6 +48,31 @@ def org_keys(text: str | None) -> set[str]:
             keys.add(_ORG_SYNONYMS.get(short, short))
     keys.discard("")
     return keys
+
+
+def org_names(text: str | None) -> list[str]:
+    """One canonical key per organisation listed in a cell (commas or semicolons), synonyms
+    merged: what counting distinct organisations needs (org_keys also adds short forms)."""
+    out: list[str] = []
+    for part in re.split(r"[,;]", str(text or "")):
+        part = re.sub(r"\([^)]*\)", " ", part.lower()).strip()
+        full = norm_key(part)
+        if not full or full == UNKNOWN:
+            continue
+        short = norm_key(_ORG_NOISE.sub(" ", part))
+        key = _ORG_SYNONYMS.get(full) or _ORG_SYNONYMS.get(short) or full
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def org_overlap(a: str | None, b: str | None) -> float:
+    """How far two organisation cells name the same labs: Jaccard similarity of their keys
+    (0 when either is empty or they share none)."""
+    ka, kb = org_keys(a), org_keys(b)
+    if not ka or not kb:
+        return 0.0
+    return len(ka & kb) / len(ka | kb)
 
 
 def model_key(name: str) -> str:

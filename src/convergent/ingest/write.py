@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from convergent.errors import ConvergentError
 from convergent.ingest.csvread import qi
+from convergent.ingest.names import model_key
 from convergent.ingest.problems import IngestReport
-from convergent.ingest.resolve import existing_entities, resolve
+from convergent.ingest.resolve import Existing, existing_entities, resolve
 from convergent.registry import norm_key
 from convergent.schema import TABLES, UNKNOWN, table_frame
 
@@ -137,23 +137,25 @@ def write_records(store: Store, origin: str, src: dict[str, Any], records: list[
                                              "scores")}
     own_changed: list[str] = []
     foreign_changed: list[str] = []
-    seen: dict[str, int] = {}
+    resolved = []
     for rec in records:
         match = resolve(ex, rec.name, rec.organization, rec.date)
         if match is not None:
-            report.matched += 1
             eid = match
-            date = ex.info[eid]["date"] or rec.date
         else:
             eid = entity_id(rec.name)
             if eid in ex.info:
                 eid = f"{eid}-{norm_key(origin)}"
+        resolved.append((rec, match, eid))
+    keep = _one_record_per_entity(resolved, ex, report)
+    for rec, match, eid in resolved:
+        if keep[eid] is not rec:
+            continue
+        if match is not None:
+            report.matched += 1
+            date = ex.info[eid]["date"] or rec.date
+        else:
             date = rec.date
-        if eid in seen:
-            raise ConvergentError(
-                f"row {rec.row}: model {rec.name!r} is the same entity as row {seen[eid]}; "
-                "nothing was ingested", where=f"{report.path}:{rec.row}")
-        seen[eid] = rec.row
         rows: dict[str, list[dict[str, Any]]] = {t: [] for t in out}
         modality = rec.entity.get("modality", "language")
         for area_id, options in rec.choices.items():
@@ -199,6 +201,32 @@ def write_records(store: Store, origin: str, src: dict[str, Any], records: list[
             out[t].extend(lst)
     commit(store, origin, src, own_changed, foreign_changed,
            {t: frame(t, lst) for t, lst in out.items()})
+
+
+def _one_record_per_entity(resolved: list[tuple[Record, str | None, str]], ex: Existing,
+                           report: IngestReport) -> dict[str, Record]:
+    """The record kept for each entity when several rows resolve to one (versions of a model
+    the catalog aliases together): the row named exactly like the entity, else the first.
+    Every other row is reported as a conflict, never a refused file."""
+    groups: dict[str, list[Record]] = {}
+    for rec, _, eid in resolved:
+        groups.setdefault(eid, []).append(rec)
+    keep: dict[str, Record] = {}
+    for eid, recs in groups.items():
+        name = ex.info.get(eid, {}).get("name")
+        exact = [r for r in recs if name is not None and model_key(r.name) == model_key(name)]
+        kept = (exact or recs)[0]
+        keep[eid] = kept
+        for r in recs:
+            if r is kept:
+                continue
+            report.conflicts.append({
+                "entity_id": eid, "row": r.row, "field": "entity",
+                "existing": f"row {kept.row} ({kept.name})", "ingested": r.name,
+                "kept": f"row {kept.row} ({kept.name})"})
+            report.notes.append(f"row {r.row}: {r.name!r} resolves to the same entity as row "
+                                f"{kept.row} ({kept.name!r}), which was kept")
+    return keep
 
 
 def commit(store: Store, origin: str, src: dict[str, Any], own_ids: list[str],

@@ -1,20 +1,22 @@
 """Collect every number the report shows into one plain `ReportData`, one function per section.
 
 Each `section_*` function fills its part of the data and marks the section's status:
-`ok`, `no_data` (the analysis ran but the evidence is too thin), `not_built` (the module
-or function that computes it does not exist) or `failed` (it raised; the message is kept).
+`ok`, `no_data` (the analysis ran but the evidence is too thin), `not_built` (what it
+needs could not be built, e.g. the pyramid without layer scores) or `failed` (it raised;
+the message is kept).
 A section that is not `ok` shows no numbers: nothing is invented to fill a gap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from convergent.plain import plain
 
 if TYPE_CHECKING:
     from convergent.classify import Classifier
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
 
 OK, NO_DATA, NOT_BUILT, FAILED = "ok", "no_data", "not_built", "failed"
 SECTIONS = ("matrix", "capability", "history", "layers", "pyramid", "five_layer", "drivers",
-            "forecasts", "timeline", "predictions", "advice", "scaling", "sources")
+            "forecasts", "timeline", "predictions", "advice", "seed", "conclusions", "scaling",
+            "sources")
 HISTORY_START = dt.date(2018, 1, 1)
 TIMELINE_START = dt.date(2023, 1, 1)
 EXAMPLES = 3
@@ -43,6 +46,10 @@ class ReportData:
     as_of: dt.date
     window_days: int
     generated: str
+    newest_evidence: dt.date | None = None
+    evidence_age_days: int | None = None
+    stale_after_days: int | None = None
+    stale: bool = False
     sections: dict[str, Section] = field(default_factory=dict)
     matrix: list[dict[str, Any]] = field(default_factory=list)
     capability: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +67,8 @@ class ReportData:
     predictability: list[dict[str, Any]] = field(default_factory=list)
     predictions: list[dict[str, Any]] = field(default_factory=list)
     advice: dict[str, Any] = field(default_factory=dict)
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    conclusions: list[dict[str, Any]] = field(default_factory=list)
     scaling: list[dict[str, Any]] = field(default_factory=list)
     scaling_points: list[dict[str, Any]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
@@ -78,61 +87,7 @@ class ReportData:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO text, NaN as null)."""
-        return _plain(asdict(self))
-
-
-def _plain(x: Any) -> Any:
-    """Dates to ISO strings, NaN/inf to None, numpy scalars to Python, recursively."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_plain(v) for v in x]
-    if isinstance(x, dt.date):
-        return x.isoformat()
-    if hasattr(x, "item") and not isinstance(x, str | bytes):
-        try:
-            x = x.item()
-        except (ValueError, AttributeError):
-            return str(x)
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def plain(x: Any) -> Any:
-    """Public form of the JSON conversion, for writers of data files."""
-    return _plain(x)
-
-
-class _Missing(Exception):
-    """The module or function a section needs does not exist yet."""
-
-
-def _function(module: str, name: str) -> Callable[..., Any]:
-    """`module.name`, or _Missing when either is absent (not when its import is broken)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            raise _Missing(f"{module} is not available") from None
-        raise
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise _Missing(f"{module}.{name} is not available")
-    return fn
-
-
-def _call(fn: Callable[..., Any], *args: Any, **optional: Any) -> Any:
-    """Call `fn`, passing only the keyword arguments its signature accepts."""
-    import inspect
-
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return fn(*args)
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    kw = {k: v for k, v in optional.items() if takes_any or k in params}
-    return fn(*args, **kw)
+        return plain(asdict(self))
 
 
 def _guard(data: ReportData, name: str, strict: bool, work: Callable[[], str | None]) -> None:
@@ -141,8 +96,6 @@ def _guard(data: ReportData, name: str, strict: bool, work: Callable[[], str | N
         status = work() or OK
         data.mark(name, status, data.sections.get(name, Section()).note
                   if status != OK else "")
-    except _Missing as exc:
-        data.mark(name, NOT_BUILT, str(exc))
     except Exception as exc:
         if strict:
             raise
@@ -257,8 +210,9 @@ def _all_rows(data: ReportData) -> list[dict[str, Any]]:
 
 def section_layers(ctx: Context, data: ReportData) -> str | None:
     """Layer scores: the weighted mean degree of each layer's areas."""
-    fn = _function("convergent.layers", "layer_scores")
-    data.layers = list(fn(_all_rows(data), ctx.cfg))
+    from convergent.layers import layer_scores
+
+    data.layers = list(layer_scores(_all_rows(data), ctx.cfg))
     return OK if data.layers else NO_DATA
 
 
@@ -266,109 +220,117 @@ def section_pyramid(ctx: Context, data: ReportData) -> str | None:
     """The pyramid as Mermaid, in both languages, from the layer scores."""
     if not data.ok("layers"):
         return NOT_BUILT
-    fn = _function("convergent.layers", "pyramid_mermaid")
-    data.pyramid = {lang: str(fn(data.layers, lang)) for lang in ("zh", "en")}
+    from convergent.layers import pyramid_mermaid
+
+    data.pyramid = {lang: str(pyramid_mermaid(data.layers, lang)) for lang in ("zh", "en")}
     return OK
-
-
-def _predictability(ctx: Context, data: ReportData) -> dict[str, Any] | None:
-    """Back-test predictability per layer (可预测性), when the forecast package provides it."""
-    try:
-        back = _function("convergent.forecast", "backtest")
-        pred = _function("convergent.forecast", "predictability")
-    except _Missing:
-        return None
-    rows = _call(back, ctx.store, ctx.cfg, clf=ctx.classifier, data_end=ctx.as_of)
-    data.backtest = [r if isinstance(r, dict) else _asdict(r) for r in rows or []]
-    out = _call(pred, data.backtest, by="layer", cfg=ctx.cfg)
-    if isinstance(out, dict):
-        data.predictability = [{"layer": k, **(v if isinstance(v, dict) else {"value": v})}
-                               for k, v in out.items()]
-    return out
 
 
 def section_five_layer(ctx: Context, data: ReportData) -> str | None:
     """The five-layer table (technical picture, market, predictability, room to improve)."""
-    fn = _function("convergent.layers", "five_layer_table")
+    from convergent.analysis import layer_predictability
+    from convergent.layers import five_layer_table
+
     predictability = None
     try:
-        predictability = _predictability(ctx, data)
+        data.backtest, predictability = layer_predictability(
+            ctx.store, ctx.cfg, ctx.classifier, ctx.as_of)
+        data.predictability = [{"layer": k, **v} for k, v in predictability.items()]
     except Exception as exc:
         data.warnings.append(f"predictability: {type(exc).__name__}: {exc}".splitlines()[0])
-    rows = _call(fn, ctx.store, _all_rows(data), ctx.as_of, ctx.cfg,
-                 predictability=predictability)
-    data.five_layer = [r if isinstance(r, dict) else _asdict(r) for r in rows]
+    data.five_layer = five_layer_table(ctx.store, _all_rows(data), ctx.as_of, ctx.cfg,
+                                       predictability=predictability, length=ctx.window_days)
     return OK if data.five_layer else NO_DATA
 
 
 def section_drivers(ctx: Context, data: ReportData) -> str | None:
     """Measured driver indicators (compute growth, developers, open weights, diversity …)."""
-    fn = _function("convergent.drivers", "drivers")
-    rows = _call(fn, ctx.store, ctx.as_of, ctx.cfg, length=ctx.window_days)
-    data.drivers = [r if isinstance(r, dict) else _asdict(r) for r in rows]
+    from convergent.drivers import drivers
+
+    data.drivers = drivers(ctx.store, ctx.as_of, ctx.cfg, length=ctx.window_days)
     return OK if data.drivers else NO_DATA
-
-
-def _asdict(x: Any) -> dict[str, Any]:
-    if hasattr(x, "to_dict"):
-        return dict(x.to_dict())
-    if hasattr(x, "__dataclass_fields__"):
-        return asdict(x)
-    return dict(x)
 
 
 def section_forecasts(ctx: Context, data: ReportData) -> str | None:
     """S-curve forecasts: when each area's leader reaches 0.90 / 0.95, with intervals."""
-    fn = _function("convergent.forecast", "forecast_areas")
-    rows = _call(fn, ctx.store, ctx.as_of, ctx.cfg, clf=ctx.classifier)
-    data.forecasts = [r if isinstance(r, dict) else _asdict(r) for r in rows]
+    from convergent.forecast.crossings import forecast_areas
+
+    data.forecasts = forecast_areas(ctx.store, ctx.as_of, ctx.cfg, clf=ctx.classifier)
     return OK if data.forecasts else NO_DATA
 
 
 def section_timeline(ctx: Context, data: ReportData) -> str | None:
     """Quarterly level history since the seed's 2023 start, and the Gantt chart from it."""
-    hist = _function("convergent.forecast", "level_history")
-    phases = _function("convergent.forecast", "phases")
-    rows_fn = _function("convergent.forecast.timeline", "gantt_rows")
-    mermaid = _function("convergent.forecast.timeline", "mermaid")
-    rows = _call(hist, ctx.store, ctx.cfg, TIMELINE_START, ctx.as_of, clf=ctx.classifier)
-    data.level_history = [r if isinstance(r, dict) else _asdict(r) for r in rows]
+    from convergent.forecast.history import level_history, phases
+    from convergent.forecast.timeline import gantt_rows, mermaid
+
+    data.level_history = level_history(ctx.store, ctx.cfg, TIMELINE_START, ctx.as_of,
+                                       clf=ctx.classifier)
     if not data.level_history:
         return NO_DATA
     ph = phases(data.level_history)
     for lang in ("zh", "en"):
-        grows = rows_fn(ph, data.forecasts, ctx.as_of, lang)
+        grows = gantt_rows(ph, data.forecasts, ctx.as_of, lang)
         data.gantt[lang] = str(mermaid(grows, lang))
         if lang == "en":
-            data.gantt_rows = [r if isinstance(r, dict) else _asdict(r) for r in grows]
+            data.gantt_rows = list(grows)
     return OK
 
 
 def section_predictions(ctx: Context, data: ReportData) -> str | None:
     """The prediction registry resolved against the data, with Brier scores."""
-    fn = _function("convergent.forecast", "evaluate_predictions")
-    rows = _call(fn, ctx.store, ctx.cfg, as_of=ctx.as_of, clf=ctx.classifier)
-    data.predictions = [r if isinstance(r, dict) else _asdict(r) for r in rows]
+    from convergent.forecast.predictions import evaluate_predictions
+
+    data.predictions = evaluate_predictions(ctx.store, ctx.cfg, as_of=ctx.as_of,
+                                            clf=ctx.classifier)
     return OK if data.predictions else NO_DATA
 
 
 def section_advice(ctx: Context, data: ReportData) -> str | None:
     """Per-area advice from level and certainty, in both languages."""
-    fn = _function("convergent.advice", "advise")
+    from convergent.advice import advise
+
     for lang in ("zh", "en"):
-        out = fn(_all_rows(data), ctx.cfg, lang)
-        data.advice[lang] = _plain(out if isinstance(out, dict | list | str)
-                                   else _asdict(out))
+        data.advice[lang] = plain(advise(_all_rows(data), ctx.cfg, lang))
     return OK if any(data.advice.values()) else NO_DATA
+
+
+def section_seed(ctx: Context, data: ReportData) -> str | None:
+    """The seed document's claims, each with its verdict against these results."""
+    from convergent.capability.spreads import claim_mmlu
+    from convergent.seedcheck import Inputs, check_seed, organisations_per_year
+
+    try:
+        mmlu = claim_mmlu(ctx.store, ctx.as_of, ctx.cfg)
+    except Exception as exc:
+        data.warnings.append(f"seed: MMLU claim: {type(exc).__name__}: {exc}".splitlines()[0])
+        mmlu = None
+    inp = Inputs(as_of=ctx.as_of, rows=_all_rows(data), layers=data.layers,
+                 level_history=data.level_history, forecasts=data.forecasts,
+                 predictions=data.predictions, predictability=data.predictability,
+                 mmlu=plain(mmlu) if mmlu else None,
+                 organisations=organisations_per_year(ctx.store, (2023, 2025)))
+    data.claims = check_seed(inp, ctx.cfg)
+    return OK
+
+
+def section_conclusions(ctx: Context, data: ReportData) -> str | None:
+    """Conclusions computed from the results: layers, movers, thin evidence, the seed."""
+    from convergent.conclusions import conclusions
+
+    data.conclusions = conclusions(_all_rows(data), data.layers, data.history,
+                                   data.level_history, data.claims, ctx.as_of)
+    return OK if data.conclusions else NO_DATA
 
 
 def section_scaling(ctx: Context, data: ReportData) -> str | None:
     """Scaling-law fits of the runs in the store, one per run group."""
+    from convergent.scaling import fit_store_runs
+
     if ctx.store.count("runs") == 0:
         return NO_DATA
-    fn = _function("convergent.scaling", "fit_store_runs")
-    out = fn(ctx.store, ctx.cfg)
-    data.scaling = [r if isinstance(r, dict) else _asdict(r) for r in out.get("fits", [])]
+    out = fit_store_runs(ctx.store, ctx.cfg)
+    data.scaling = list(out.get("fits", []))
     data.scaling_points = list(out.get("points", []))
     return OK if data.scaling else NO_DATA
 
@@ -445,6 +407,8 @@ STEPS: list[tuple[str, Callable[[Context, ReportData], str | None]]] = [
     ("timeline", section_timeline),
     ("predictions", section_predictions),
     ("advice", section_advice),
+    ("seed", section_seed),
+    ("conclusions", section_conclusions),
     ("scaling", section_scaling),
     ("sources", section_sources),
 ]
@@ -458,19 +422,26 @@ def assemble(
     *,
     strict: bool = False,
     progress: Callable[[str], None] | None = None,
+    today: dt.date | None = None,
 ) -> ReportData:
     """Build every section of the report; `progress(name)` is called after each one.
 
     With `strict`, an exception in a section propagates instead of marking it failed.
+    `today` (default: the system date) decides how old the newest evidence is.
     """
     from convergent.analysis import evidence_as_of
     from convergent.dates import months_to_days
 
-    as_of = as_of or evidence_as_of(store)
+    today = today or dt.date.today()
+    newest = evidence_as_of(store, today)
+    as_of = as_of or newest
     window_days = window_days or months_to_days(cfg["window"]["months"])
     ctx = Context(store, cfg, as_of, window_days, progress=progress)
-    data = ReportData(as_of=as_of, window_days=window_days,
-                      generated=dt.date.today().isoformat())
+    limit = int(cfg["report"]["stale_after_days"])
+    age = (today - newest).days
+    data = ReportData(as_of=as_of, window_days=window_days, generated=today.isoformat(),
+                      newest_evidence=newest, evidence_age_days=age, stale_after_days=limit,
+                      stale=age > limit)
     for name, step in STEPS:
         _guard(data, name, strict, lambda step=step: step(ctx, data))
         if name == "capability" and (data.matrix or data.capability):

@@ -13,7 +13,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "as_of": ("截至", "as of"),
     "window": ("窗口", "window"),
     "days": ("天", "days"),
-    "toc": ("目录", "Contents"),
+    "toc": ("二、目录", "2. Contents"),
     "overview": ("一、主题概述", "1. Overview"),
     "pyramid": ("三、收敛的四层金字塔模型", "3. The convergence pyramid"),
     "matrix": ("四、收敛模型分类矩阵", "4. Classification matrix"),
@@ -25,7 +25,21 @@ _LABELS: dict[str, tuple[str, str]] = {
     "conclusions": ("八、核心结论", "8. Conclusions"),
     "advice": ("实用建议", "Advice"),
     "scaling": ("规模定律拟合", "Scaling-law fits"),
+    "seed": ("九、原文论断逐条核查", "9. The seed's claims, checked"),
     "sources": ("十、参考来源", "10. Sources"),
+    "computed": ("由数据得出的结论", "What the data say"),
+    "section": ("章节", "section"),
+    "claim": ("原文论断", "claim"),
+    "verdict": ("结论", "verdict"),
+    "why": ("依据（实测数值）", "why (measured numbers)"),
+    "tally": ("合计", "tally"),
+    "seed_intro": ("原文每条可检验的论断，对照本报告的实测结果：证实、否定或尚无法测量"
+                   "（并说明原因）。"
+                   "确定性为重抽样中保持该结论的比例；没有重抽样的论断记为 —。",
+                   "Every testable claim of the seed document against this report's measurements: "
+                   "confirmed, contradicted or not measurable yet (and why). Certainty is the "
+                   "share of resamples that keep the verdict; claims without a resampling show "
+                   "—."),
     "figures": ("图表与数据", "Figures and data"),
     "not_built": ("本节的分析尚未构建，因此不显示数字。",
                   "The analysis behind this section is not built yet; no numbers are shown."),

@@ -227,21 +227,25 @@ def overview(data: ReportData, lang: str) -> str:
         if top and low:
             text += (f"收敛度最高的是{top['name']}（{top['degree']}），最低的是"
                      f"{low['name']}（{low['degree']}）。")
-        if conv and div:
-            text += (f"{conv} 个领域已收敛或准收敛，{div} 个仍未收敛或反向分化："
-                     "**收敛正在发生，但呈现“分层收敛、局部发散”的格局**。")
-        return text
+        text += f"{conv} 个领域已收敛或准收敛，{div} 个仍未收敛或反向分化。"
+        return text + _tagline(data, lang)
     text = (f"As of {data.as_of.isoformat()} (window {data.window_days} days), "
             f"{len(rows)} areas were analysed: {', '.join(parts)}, "
             f"insufficient evidence {counts['insufficient']}.")
     if top and low:
         text += (f" The most converged is {top['name']} ({top['degree']}), the least "
                  f"{low['name']} ({low['degree']}).")
-    if conv and div:
-        text += (f" {conv} areas are converged or quasi-converged while {div} are not "
-                 "converged or diverging: **convergence is happening, layer by layer, with "
-                 "local divergence**.")
-    return text
+    text += (f" {conv} areas are converged or quasi-converged while {div} are not "
+             "converged or diverging.")
+    return text + _tagline(data, lang)
+
+
+def _tagline(data: ReportData, lang: str) -> str:
+    """The seed's tagline with the verdict the data give it (nothing without that check)."""
+    item = next((c for c in data.conclusions if c.get("key") == "tagline"), None)
+    if item is None:
+        return ""
+    return ("" if lang == "zh" else " ") + md_text(item.get(f"text_{lang}"))
 
 
 def conclusions(data: ReportData, lang: str) -> list[str]:
@@ -266,26 +270,30 @@ def conclusions(data: ReportData, lang: str) -> list[str]:
     return out
 
 
+def fmt_predictability(pred: Any, lang: str) -> str:
+    """可预测性 from the back-tests: stars, mean absolute error in pp and the number of cases."""
+    if not isinstance(pred, dict):
+        return "尚未测量" if lang == "zh" else "not yet measured"
+    mae = pred.get("mae")
+    if not _finite(mae):
+        return stars(pred.get("stars")) or "—"
+    st, cases = stars(pred.get("stars")), fmt_num(pred.get("cases"))
+    if lang == "zh":
+        return f"{st} 平均误差 {100 * mae:.1f} 个百分点（{cases} 个案例）"
+    return f"{st} MAE {100 * mae:.1f} pp ({cases} cases)"
+
+
 def five_layer_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
     """The five-layer table's cells in one language."""
     out = []
     for r in data.five_layer:
-        pred = r.get("predictability")
-        if isinstance(pred, dict):
-            mae = pred.get("mae")
-            unit = "平均误差" if lang == "zh" else "MAE"
-            pp = "个百分点" if lang == "zh" else "pp"
-            pred = (f"{stars(pred.get('stars'))} {unit} {100 * mae:.1f} {pp} "
-                    f"(n {fmt_num(pred.get('cases'))})" if _finite(mae)
-                    else stars(pred.get("stars")))
-        elif pred == "not yet measured":
-            pred = "尚未测量" if lang == "zh" else "not yet measured"
+        pred = fmt_predictability(r.get("predictability"), lang)
         level = r.get("level") or ""
         out.append({
             "name": f"{r.get(f'name_{lang}') or r.get('name_en')} ({level})",
             "technical": r.get(f"technical_{lang}") or "",
             "market": r.get(f"market_{lang}") or "",
-            "predictability": pred if isinstance(pred, str) else fmt_num(pred),
+            "predictability": pred,
             "room": r.get(f"room_{lang}") or "",
         })
     return out
@@ -300,15 +308,54 @@ DRIVER_GROUPS = {
 _STATUS = {"ok": ("可用", "ok"), "insufficient data": ("数据不足", "insufficient data")}
 
 
-def _driver_value(d: dict[str, Any]) -> str:
+_UNITS = {
+    "organisations": ("家机构", "organisations"),
+    "organisations/year": ("家机构/年", "organisations/yr"),
+    "HHI (0-10000)": ("HHI（0-10000）", "HHI (0-10000)"),
+    "HHI points/year": ("HHI 点/年", "HHI points/yr"),
+    "bits": ("比特", "bits"), "bits/year": ("比特/年", "bits/yr"),
+    "x/year": ("倍/年", "x/yr"), "months": ("个月", "months"),
+}
+
+
+def _unit(unit: Any, lang: str) -> str:
+    pair = _UNITS.get(str(unit or ""))
+    return (pair[0] if lang == "zh" else pair[1]) if pair else str(unit or "")
+
+
+def _driver_value(d: dict[str, Any], lang: str = "en") -> str:
+    """A driver's value with its interval; shares as percent, other units translated."""
     v = d.get("value")
     if not _finite(v):
         return ""
     iv = d.get("interval")
-    txt = f"{fmt_num(v)} {d.get('unit') or ''}".strip()
-    if isinstance(iv, list | tuple) and len(iv) == 2 and all(_finite(x) for x in iv):
-        txt += f" [{fmt_num(iv[0])}, {fmt_num(iv[1])}]"
-    return txt
+    has_iv = isinstance(iv, list | tuple) and len(iv) == 2 and all(_finite(x) for x in iv)
+    if d.get("unit") == "share":
+        txt = fmt_pct(v, 1)
+        return txt + (f" [{fmt_pct(iv[0], 1)}, {fmt_pct(iv[1], 1)}]" if has_iv else "")
+    txt = f"{fmt_num(v)} {_unit(d.get('unit'), lang)}".strip()
+    return txt + (f" [{fmt_num(iv[0])}, {fmt_num(iv[1])}]" if has_iv else "")
+
+
+def _driver_trend(d: dict[str, Any], lang: str) -> str:
+    """The trend in the value's own terms: a share's trend in percentage points per year."""
+    tr = d.get("trend")
+    if not _finite(tr):
+        return ""
+    if d.get("unit") == "share":
+        return f"{fmt_pp(100 * tr)} {t('pp_per_year', lang)}"
+    return f"{fmt_num(tr)} {_unit(d.get('trend_unit'), lang)}".strip()
+
+
+def _driver_note(d: dict[str, Any], lang: str) -> str:
+    """The method note; in Chinese, a note built from the numbers when none is given in zh."""
+    if lang == "en":
+        return str(d.get("note_en") or d.get("note") or "")
+    if d.get("note_zh"):
+        return str(d["note_zh"])
+    if d.get("status") == "insufficient data":
+        return f"数据不足：窗口内仅 {fmt_num(d.get('n'))} 个有数值的实体"
+    return ""
 
 
 def driver_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
@@ -316,20 +363,18 @@ def driver_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
     out = []
     for d in data.drivers:
         group = DRIVER_GROUPS.get(str(d.get("group")), (d.get("group"), d.get("group")))
-        tr = d.get("trend")
         win = d.get("window") or {}
         status = _STATUS.get(str(d.get("status")), (d.get("status"), d.get("status")))
         out.append({
             "group": group[0] if lang == "zh" else group[1],
             "name": d.get(f"name_{lang}") or d.get("name_en") or d.get("id"),
-            "value": _driver_value(d),
-            "trend": (f"{fmt_num(tr)} {d.get('trend_unit') or ''}".strip()
-                      if _finite(tr) else ""),
+            "value": _driver_value(d, lang),
+            "trend": _driver_trend(d, lang),
             "window": (f"{win.get('start')}..{win.get('end')}"
                        if isinstance(win, dict) and win.get("start") else ""),
             "n": fmt_num(d.get("n")),
             "status": status[0] if lang == "zh" else status[1],
-            "note": d.get(f"note_{lang}") or d.get("note") or "",
+            "note": _driver_note(d, lang),
         })
     return out
 
@@ -349,7 +394,7 @@ def drivers_mermaid(data: ReportData, lang: str) -> str:
         name = DRIVER_GROUPS.get(g, (g, g))[0 if zh else 1]
         lines.append(f'    subgraph G{gi}["{mermaid_label(name)}"]')
         for di, d in enumerate(items):
-            value = _driver_value(d) or ("数据不足" if zh else "no data")
+            value = _driver_value(d, lang) or ("数据不足" if zh else "no data")
             label = mermaid_label(f"{d.get(f'name_{lang}') or d.get('name_en')} {value}", 90)
             lines.append(f'        D{gi}_{di}["{label}"]')
         lines.append("    end")
@@ -384,6 +429,91 @@ def _cell(v: Any) -> str:
     if isinstance(v, dict):
         return "; ".join(f"{k} {_cell(x)}" for k, x in v.items())
     return "" if v is None else str(v)
+
+
+_PRED_STATUS = {
+    "open": ("未到期", "open"),
+    "open (insufficient evidence)": ("未到期（证据不足）", "open (insufficient evidence)"),
+    "undetermined (insufficient evidence at due date)": ("无法判定（到期时证据不足）",
+                                                         "undetermined (insufficient evidence "
+                                                         "at due date)"),
+    "resolved": ("已判定", "resolved"),
+}
+
+
+def prediction_table(data: ReportData, lang: str) -> tuple[list[str], list[list[str]]]:
+    """The prediction registry: statement, due date, stated probability, status, outcome."""
+    zh = lang == "zh"
+    heads = [t(k, lang) for k in ("statement", "due", "probability", "status", "value",
+                                  "outcome", "brier")]
+    cells = []
+    for p in data.predictions:
+        st = _PRED_STATUS.get(str(p.get("status")), (p.get("status"),) * 2)[0 if zh else 1]
+        out = p.get("outcome")
+        outcome = "" if out is None else (("成立" if out else "不成立") if zh else
+                                          ("true" if out else "false"))
+        cells.append([str(p.get(f"statement_{lang}") or p.get("id")), str(p.get("due") or ""),
+                      fmt_num(p.get("probability")), str(st or ""), _cell(p.get("value")),
+                      outcome, fmt_num(p.get("brier")) or "—"])
+    return heads, cells
+
+
+VERDICT_LABELS = {"confirmed": ("证实", "confirmed"), "contradicted": ("否定", "contradicted"),
+                  "not_measurable": ("尚无法测量", "not measurable yet")}
+
+
+def claim_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
+    """The seed's claims with verdict, reason, n and certainty in one language."""
+    zh = lang == "zh"
+    out = []
+    for c in data.claims:
+        cert = c.get("certainty")
+        out.append({
+            "section": c.get("section"), "claim": c.get(f"claim_{lang}"),
+            "verdict": c.get("verdict"),
+            "verdict_label": VERDICT_LABELS[str(c["verdict"])][0 if zh else 1],
+            "why": c.get(f"why_{lang}"), "n": fmt_num(c.get("n")) or "—",
+            "certainty": (f"{stars(c.get('stars'))} {cert:.2f}".strip() if _finite(cert)
+                          else "—"),
+        })
+    return out
+
+
+def claim_tally(data: ReportData, lang: str) -> str:
+    """One line: how many of the seed's claims have each verdict."""
+    from convergent.seedcheck import tally
+
+    tl = tally(data.claims)
+    parts = [f"{VERDICT_LABELS[k][0 if lang == 'zh' else 1]} {v}" for k, v in tl.items()]
+    return ("、".join(parts) if lang == "zh" else ", ".join(parts))
+
+
+def staleness(data: ReportData, lang: str) -> str:
+    """The banner for old evidence, or '' when the newest evidence is recent enough."""
+    if not data.stale or data.newest_evidence is None:
+        return ""
+    if lang == "zh":
+        return (f"注意：最新证据日期为 {data.newest_evidence.isoformat()}，距生成日 "
+                f"{data.generated} 已 {data.evidence_age_days} 天（超过 {data.stale_after_days} "
+                "天），本报告描述的不是今天的格局。")
+    return (f"Warning: the newest evidence is dated {data.newest_evidence.isoformat()}, "
+            f"{data.evidence_age_days} days before {data.generated} (more than "
+            f"{data.stale_after_days} days): this report does not describe today's landscape.")
+
+
+def evidence_age(data: ReportData, lang: str) -> str:
+    """The age of the newest evidence, for the header line."""
+    if data.newest_evidence is None:
+        return ""
+    if lang == "zh":
+        return f"最新证据 {data.newest_evidence.isoformat()}（{data.evidence_age_days} 天前）"
+    return (f"newest evidence {data.newest_evidence.isoformat()} "
+            f"({data.evidence_age_days} days old)")
+
+
+def conclusion_lines(data: ReportData, lang: str) -> list[str]:
+    """The computed conclusions in one language."""
+    return [str(c.get(f"text_{lang}") or "") for c in data.conclusions]
 
 
 def advice_groups(data: ReportData, lang: str) -> list[dict[str, Any]]:
@@ -494,9 +624,7 @@ def render_markdown(data: ReportData, cfg: dict[str, Any], lang: str,
             return f"{t('failed', lang)} {sec.note}"
         return t("no_data" if sec.status == "no_data" else "not_built", lang)
 
-    heads, pred_cells = generic_rows(
-        data.predictions, lang,
-        ["id", "statement", "due", "probability", "status", "value", "outcome", "brier"])
+    heads, pred_cells = prediction_table(data, lang)
     sheads, scells = generic_rows(
         data.scaling, lang, ["group", "form", "params", "loss", "n", "objective"])
     ctx = {
@@ -514,6 +642,9 @@ def render_markdown(data: ReportData, cfg: dict[str, Any], lang: str,
         "pred_heads": heads, "pred_cells": pred_cells,
         "scaling_heads": sheads, "scaling_cells": scells,
         "conclusions": conclusions(data, lang),
+        "computed": conclusion_lines(data, lang),
+        "claims": claim_rows(data, lang), "claim_tally": claim_tally(data, lang),
+        "banner": staleness(data, lang), "evidence_age": evidence_age(data, lang),
         "advice": advice_groups(data, lang),
         "forecast_rows": forecast_rows(data, lang),
         "sources": sources_by_area(data, lang),

@@ -93,6 +93,22 @@ def _swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _check_writable(out: Path) -> None:
+    """Fail before any work when the report's folder cannot be created where asked."""
+    bad = next((q for q in out.parents if q.exists() and not q.is_dir()), None)
+    if bad is not None:
+        raise ConvergentError(f"cannot write the report here: {bad} is not a folder",
+                              where=str(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=out.parent))
+        probe.rmdir()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConvergentError(f"cannot write the report here: {reason.lower()}",
+                              where=str(out)) from None
+
+
 def _check_target(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ConvergentError("output path exists and is not a folder", where=str(out))
@@ -188,7 +204,7 @@ def build_report(
     if out.parent.is_dir():
         recover(out)
     _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _check_writable(out)
 
     def step(name: str) -> None:
         if progress:
