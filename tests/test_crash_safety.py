@@ -141,3 +141,22 @@ def test_two_readers_share_one_file(states: tuple[Path, Path, str, str]) -> None
     a, b = open_store(base), open_store(base)
     assert a.count("entities") == b.count("entities") > 6
     assert base.read_bytes() == raw
+
+
+def test_commands_read_while_an_ingest_writes(states: tuple[Path, Path, str, str],
+                                              tmp_path: Path) -> None:
+    """Two readers run at once, during a big ingest into the same file: all succeed."""
+    base, big, _, after = states
+    db = tmp_path / "ev.duckdb"
+    db.write_bytes(base.read_bytes())
+    writer = subprocess.Popen(ingest_cmd(big, db), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    readers = [subprocess.Popen([*CLI, "classify", "--area", "structure", "--db", str(db),
+                                 "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               for _ in range(2)]
+    for r in readers:
+        _, err = r.communicate(timeout=300)
+        assert r.returncode == 0, err
+    _, err = writer.communicate(timeout=300)
+    assert writer.returncode == 0, err
+    assert file_hash(db) == after

@@ -270,7 +270,10 @@ def writing_store(db: str | Path | None, *, builtin: bool = True) -> Iterator[St
         try:
             if path.exists():
                 shutil.copyfile(path, work)
-            store = _filled(Store(work), builtin)
+            try:
+                store = _filled(Store(work), builtin)
+            except ConvergentError as exc:
+                raise ConvergentError(str(exc).split(": ", 1)[-1], where=str(db)) from None
             yield store
             with store.transaction():  # the file keeps only the user's own evidence
                 store.delete_origin("catalog")
