@@ -47,8 +47,13 @@ def coverage(
     db: DbOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="Print the table as Markdown (for docs/catalog.md).")] = False,
 ) -> None:
-    """Per area and year, how many entities state a known option, so thin evidence shows."""
+    """Per area and year, how many entities state a known option, so thin evidence shows.
+
+    Example: convergent catalog coverage --since 2022 --markdown
+    """
     from convergent.catalog.coverage import coverage as compute
     from convergent.catalog.coverage import coverage_matrix
     from convergent.cli.common import open_cli_store
@@ -62,6 +67,12 @@ def coverage(
     years, matrix = coverage_matrix(rows)
     cols = [("area", "area"), *((str(y), str(y)) for y in years),
             ("coverage", "all years")]
+    if markdown:
+        lines = ["| " + " | ".join(h for _, h in cols) + " |",
+                 "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(str(r.get(k, "")) for k, _ in cols) + " |" for r in matrix]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
     emit(matrix, columns=cols, title="Known / all entities per area and year")
 
 
