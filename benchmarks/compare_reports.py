@@ -1,68 +1,60 @@
-"""Are two reports from the same input byte-identical?
+"""Compare two report folders file by file; lines that only carry the build date may differ.
 
-    python benchmarks/compare_reports.py                 # build two reports, compare them
-    python benchmarks/compare_reports.py --db ev.duckdb  # the same on your own evidence
-    python benchmarks/compare_reports.py A B             # compare two report folders
+Used to show that a refactoring changed no result: build the report before and after,
 
-Prints every file that differs (and where the first difference is); exits 1 if any does.
-Reports are generated on one day, so their generation date is the same and every byte must be.
+    convergent report --out before && (change) && convergent report --out after
+    python benchmarks/compare_reports.py before after
+
+and every file must be identical except for lines naming the day the report was built.
+Exit code 0 when the folders agree, 1 otherwise (with the first differing line per file).
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import datetime as dt
 import sys
-import tempfile
 from pathlib import Path
 
 
-def build(out: Path, db: str | None, figures: bool) -> None:
-    """One report into `out` through the CLI, as a user runs it."""
-    cmd = [sys.executable, "-c", "from convergent.cli import main; main()", "report",
-           "--out", str(out)]
-    if db:
-        cmd += ["--db", db]
-    if not figures:
-        cmd.append("--no-figures")
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+def _lines(path: Path, today: str) -> list[bytes]:
+    """A file's lines with those naming the build date left out (binary files whole)."""
+    data = path.read_bytes()
+    if path.suffix.lower() in {".png", ".jpg", ".woff", ".woff2", ".ttf", ".otf"}:
+        return [data]
+    return [ln for ln in data.splitlines() if today.encode() not in ln]
 
 
-def differences(a: Path, b: Path) -> list[str]:
-    """Relative paths (with the first differing byte) that are not identical in a and b."""
-    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
-    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
-    out = [f"{p}: only in one report" for p in sorted(files_a ^ files_b)]
-    for rel in sorted(files_a & files_b):
-        x, y = (a / rel).read_bytes(), (b / rel).read_bytes()
-        if x != y:
-            at = next((i for i, (c, d) in enumerate(zip(x, y, strict=False)) if c != d),
-                      min(len(x), len(y)))
-            out.append(f"{rel}: differs at byte {at}: {x[max(0, at - 30):at + 30]!r} vs "
-                       f"{y[max(0, at - 30):at + 30]!r}")
+def compare(a: Path, b: Path, today: str) -> list[str]:
+    """Differences between folders `a` and `b` as readable lines (empty when they agree)."""
+    out: list[str] = []
+    fa = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    fb = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+    out += [f"only in {a}: {p}" for p in sorted(fa - fb)]
+    out += [f"only in {b}: {p}" for p in sorted(fb - fa)]
+    for rel in sorted(fa & fb):
+        la, lb = _lines(a / rel, today), _lines(b / rel, today)
+        if la == lb:
+            continue
+        first = next((i for i, (x, y) in enumerate(zip(la, lb, strict=False)) if x != y),
+                     min(len(la), len(lb)))
+        out.append(f"{rel}: differs at line {first + 1}")
     return out
 
 
-def main() -> int:
-    """Build or take two reports and list their differences."""
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("folders", nargs="*", type=Path)
-    ap.add_argument("--db")
-    ap.add_argument("--figures", action="store_true", help="also build and compare figures")
+    ap.add_argument("before", type=Path)
+    ap.add_argument("after", type=Path)
+    ap.add_argument("--today", default=dt.date.today().isoformat(),
+                    help="the build date whose lines may differ (default: today)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.folders:
-            a, b = args.folders
-        else:
-            a, b = Path(tmp) / "a", Path(tmp) / "b"
-            build(a, args.db, args.figures)
-            build(b, args.db, args.figures)
-        diffs = differences(a, b)
+    diffs = compare(args.before, args.after, args.today)
     for line in diffs:
         print(line)
-    print("identical" if not diffs else f"{len(diffs)} file(s) differ")
-    return 1 if diffs else 0
+    print("identical" if not diffs else f"{len(diffs)} difference(s)")
+    sys.exit(1 if diffs else 0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
