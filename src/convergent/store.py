@@ -10,6 +10,7 @@ at any moment leaves either the old store or the new one, never a torn mix.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 from collections.abc import Iterator
@@ -260,7 +261,7 @@ def writing_store(db: str | Path | None, *, builtin: bool = True) -> Iterator[St
     if not path.parent.is_dir():
         raise ConvergentError("the folder does not exist", where=str(db))
     with _write_lock(path):
-        for stale in path.parent.glob(f".{path.name}.tmp-*"):
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.tmp-*"):
             with contextlib.suppress(OSError):
                 stale.unlink()
         if Path(f"{path}.wal").exists():
@@ -269,7 +270,11 @@ def writing_store(db: str | Path | None, *, builtin: bool = True) -> Iterator[St
         store: Store | None = None
         try:
             if path.exists():
-                shutil.copyfile(path, work)
+                try:
+                    shutil.copyfile(path, work)
+                except OSError as exc:
+                    raise ConvergentError(f"cannot copy the database to write it "
+                                          f"({exc.strerror or exc})", where=str(db)) from None
             try:
                 store = _filled(Store(work), builtin)
             except ConvergentError as exc:
