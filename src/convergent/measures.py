@@ -258,8 +258,11 @@ def nmi_jsd(table: np.ndarray) -> tuple[float, float]:
     hs, ho = _entropy(p.sum(axis=1)), _entropy(p.sum(axis=0))
     mi = hs + ho - _entropy(p.ravel())
     nmi = 0.0 if hs + ho <= 0 else max(0.0, 2 * mi / (hs + ho))
-    order = np.argsort(-table.sum(axis=1))[:2]
-    a, b = (table[i] / table[i].sum() for i in order)
+    sizes = table.sum(axis=1)
+    order = np.argsort(-sizes, kind="stable")[:2]
+    if sizes[order[1]] <= 0:                 # one segment holds everything: nothing to compare
+        return float(min(nmi, 1.0)), 0.0
+    a, b = (table[i] / sizes[i] for i in order)
     m = (a + b) / 2
     jsd = (_entropy(m) - (_entropy(a) + _entropy(b)) / 2) / np.log(2)
     return float(min(nmi, 1.0)), float(max(jsd, 0.0))
