@@ -58,8 +58,10 @@ def known_units(store: Store, areas: list[str] | None = None) -> Table:
     Writers keep one unit of weight per (entity, area, date): the catalog splits a
     multi-valued choice evenly, and ingest adds a fact only where no known option is
     recorded, so no entity counts twice and no per-entity regrouping is needed here.
+    Undated adoptions (a config file states no release date) fall in no window.
     """
     a = store.table("adoptions")
+    a = a.filter(a.date.notnull())
     if areas is not None:
         a = a.filter(a.area_id.isin(areas))
     known = a.filter(a.option != UNKNOWN)
@@ -70,6 +72,7 @@ def known_units(store: Store, areas: list[str] | None = None) -> Table:
 def unknown_units(store: Store, areas: list[str] | None = None) -> Table:
     """(entity, area, date) with only `unknown` recorded: no source states the option."""
     a = store.table("adoptions")
+    a = a.filter(a.date.notnull())
     if areas is not None:
         a = a.filter(a.area_id.isin(areas))
     unk = a.filter(a.option == UNKNOWN).select("entity_id", "area_id", "date").distinct()
