@@ -14,6 +14,7 @@ from convergent.ingest.problems import IngestReport, Problems
 from convergent.ingest.values import cell_date, parse_number, range_problem, row_hash
 from convergent.ingest.write import Record, write_records
 from convergent.registry import norm_key, registry
+from convergent.scoreunits import score_column, strip_unit
 
 if TYPE_CHECKING:
     from convergent.store import Store
@@ -147,8 +148,16 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool,
                 scores[h] = x
         if ok:
             parsed.append((rowno, meta, scores))
+    to_percent: dict[str, float] = {}
+    rejected: set[int] = set()
+    for h in bench:
+        cells = [(rowno, s.get(h, math.nan)) for rowno, _, s in parsed]
+        to_percent[h], bad = score_column(h, cells, f"{inp.name}:1:{h}")
+        for rowno, why in bad:
+            problems.add(rowno, h, why)
+            rejected.add(rowno)
+    parsed = [p for p in parsed if p[0] not in rejected]
     problems.resolve(skip_bad_rows, report)
-    fraction = {h: all(0 <= s[h] <= 1 for _, _, s in parsed if h in s) for h in bench}
     records = []
     for rowno, meta, scores in parsed:
         name = meta.get("model") or ""
@@ -159,7 +168,7 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool,
             segs["family"] = meta["family"]
         records.append(Record(
             row=rowno, name=name, organization=org, date=meta.get("date"), entity=entity,
-            scores=[(_benchmark_name(h), s * 100 if fraction[h] else s)
+            scores=[(_benchmark_name(strip_unit(h)), s * to_percent[h])
                     for h, s in scores.items() if not math.isnan(s)],
             segments=segs,
             raw_hash=row_hash([name, *(meta.get(k) for k in sorted(meta)),
