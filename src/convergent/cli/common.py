@@ -47,15 +47,12 @@ class _State:
 STATE = _State()
 
 
-def open_cli_store(db: Path | None, *, write: bool = False) -> Any:
-    """The store a command uses: the `--db` file (or memory), with the built-in catalog
-    unless `--no-catalog` was given; analysis runs on `--backend`, writes on DuckDB."""
+def open_cli_store(db: Path | None) -> Any:
+    """The store a command reads: the `--db` file (or memory), with the built-in catalog
+    unless `--no-catalog` was given, on `--backend`. Commands that write use
+    `convergent.store.writing_store` instead."""
     from convergent.backends import open_analysis_store
 
-    if write:
-        from convergent.store import open_store
-
-        return open_store(db, builtin=STATE.builtin)
     return open_analysis_store(db, builtin=STATE.builtin, backend=STATE.backend,
                                master=STATE.master, spark_tables=STATE.spark_tables)
 
