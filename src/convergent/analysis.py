@@ -85,7 +85,7 @@ def _capability_criterion(r: dict[str, Any], cfg: dict[str, Any]) -> tuple[str, 
     edge = r.get("edge_pp")
     edge_txt = "—" if edge is None else f"{edge:.1f}"
     return (f"top vs {k}-th win-rate edge {edge_txt} pp ({r['spread_pts']:.0f} Elo){sat_en}",
-            f"第 1 名对第 {k} 名胜率优势 {edge_txt} 个百分点（{r['spread_pts']:.0f} Elo）{sat_zh}")
+            f"榜首对第 {k} 名胜率优势 {edge_txt} 个百分点（{r['spread_pts']:.0f} Elo）{sat_zh}")
 
 
 def layer_predictability(store: Store, cfg: dict[str, Any], clf: Any, data_end: dt.date
