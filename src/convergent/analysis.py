@@ -34,16 +34,18 @@ def classification_matrix(
     cfg: dict[str, Any],
     *,
     builtin: bool = True,
+    store: Any = None,
 ) -> list[dict[str, Any]]:
     """Rows of the classification matrix for every (or the chosen) share area; `builtin`
-    False analyses the `db` evidence alone."""
+    False analyses the `db` evidence alone; an open `store` (any backend) is used as is."""
     from convergent.classify import Classifier
     from convergent.registry import get_area
     from convergent.store import open_store
 
     if areas:
         areas = [get_area(a).area_id for a in areas]
-    store = open_store(db, builtin=builtin)
+    if store is None:
+        store = open_store(db, builtin=builtin)
     when = as_of or evidence_as_of(store)
     clf = Classifier(store, cfg, areas)
     rows = [r.to_dict() for r in clf.classify(when, window_days)]
@@ -85,7 +87,7 @@ def _capability_criterion(r: dict[str, Any], cfg: dict[str, Any]) -> tuple[str, 
     edge = r.get("edge_pp")
     edge_txt = "—" if edge is None else f"{edge:.1f}"
     return (f"top vs {k}-th win-rate edge {edge_txt} pp ({r['spread_pts']:.0f} Elo){sat_en}",
-            f"榜首对第 {k} 名胜率优势 {edge_txt} 个百分点（{r['spread_pts']:.0f} Elo）{sat_zh}")
+            f"首位对第 {k} 名胜率优势 {edge_txt} 个百分点（{r['spread_pts']:.0f} Elo）{sat_zh}")
 
 
 def layer_predictability(store: Store, cfg: dict[str, Any], clf: Any, data_end: dt.date

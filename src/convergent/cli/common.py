@@ -24,23 +24,40 @@ LangOpt = Annotated[Lang, typer.Option("--lang", help="Label language.")]
 NoCatalogOpt = Annotated[bool, typer.Option(
     "--no-catalog", envvar="CONVERGENT_NO_CATALOG",
     help="Analyse only your own evidence (--db): skip the built-in catalog.")]
+BackendOpt = Annotated[str, typer.Option(
+    "--backend", envvar="CONVERGENT_BACKEND",
+    help="Engine for the analysis: duckdb (embedded) or pyspark (needs convergent[spark]).")]
+SparkMasterOpt = Annotated[str | None, typer.Option(
+    "--spark-master", envvar="SPARK_MASTER",
+    help="Spark master URL for --backend pyspark, e.g. local[2] or spark://host:7077.")]
+SparkTablesOpt = Annotated[str | None, typer.Option(
+    "--spark-tables", help="Folder or URI of Parquet evidence tables (adoptions/, entities/, "
+                           "...) that Spark adds to the --db evidence.")]
 
 
 class _State:
     """Options given before the command (`convergent --no-catalog classify ...`)."""
 
     builtin: bool = True
+    backend: str = "duckdb"
+    master: str | None = None
+    spark_tables: str | None = None
 
 
 STATE = _State()
 
 
-def open_cli_store(db: Path | None) -> Any:
-    """The store a command reads: the `--db` file (or memory), with the built-in catalog
-    unless `--no-catalog` was given."""
-    from convergent.store import open_store
+def open_cli_store(db: Path | None, *, write: bool = False) -> Any:
+    """The store a command uses: the `--db` file (or memory), with the built-in catalog
+    unless `--no-catalog` was given; analysis runs on `--backend`, writes on DuckDB."""
+    from convergent.backends import open_analysis_store
 
-    return open_store(db, builtin=STATE.builtin)
+    if write:
+        from convergent.store import open_store
+
+        return open_store(db, builtin=STATE.builtin)
+    return open_analysis_store(db, builtin=STATE.builtin, backend=STATE.backend,
+                               master=STATE.master, spark_tables=STATE.spark_tables)
 
 
 def setup(db: Path | None, config: Path | None, as_of: str | None, window: str | None = None

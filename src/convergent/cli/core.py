@@ -38,7 +38,7 @@ def classify(
 ) -> None:
     """Print the classification matrix: level, criterion, leader, degree, certainty ★, n."""
     from convergent.analysis import classification_matrix
-    from convergent.cli.common import STATE
+    from convergent.cli.common import open_cli_store
     from convergent.config import load_config
     from convergent.dates import parse_date, parse_window
     from convergent.levels import LEVEL_NAMES
@@ -46,7 +46,7 @@ def classify(
     cfg = load_config(config)
     when = parse_date(as_of) if as_of else None
     length = parse_window(window) if window else None
-    rows = classification_matrix(db, when, length, area, cfg, builtin=STATE.builtin)
+    rows = classification_matrix(db, when, length, area, cfg, store=open_cli_store(db))
     when = rows[0]["as_of"] if rows else when
     if json or csv:
         emit(rows, as_json=json, as_csv=csv)

@@ -37,7 +37,7 @@ def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot:
         snap = parse_iso(snapshot)
         if snap is None:
             raise ConvergentError(f"--snapshot {snapshot!r} is not a date YYYY-MM-DD")
-    store = open_cli_store(db)
+    store = open_cli_store(db, write=True)
     report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [])
     data = report.as_dict()
     if as_json:

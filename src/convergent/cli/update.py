@@ -52,7 +52,7 @@ def update(
             if err.is_terminal:
                 status.update(msg)
 
-        store = open_cli_store(db)
+        store = open_cli_store(db, write=True)
         result = run(store, plan, progress)
     if json:
         emit([], as_json=True, data=result)

@@ -1,0 +1,130 @@
+"""Where the relational work runs: DuckDB embedded (the default) or Apache Spark via Ibis.
+
+Measures and the classification only read the store through Ibis expressions
+(`store.table(name)`, `store.con.to_pyarrow(expr)`), so the same code runs on either engine.
+Writing (catalog loading, ingest, validation) always goes through the DuckDB store on the
+driver; a Spark store is read-only: its tables are the DuckDB store's tables published as
+Spark views, each unioned with the Parquet data of the same name under `spark_tables`
+(evidence that already lives on the cluster).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from convergent.errors import ConvergentError
+from convergent.schema import TABLES
+
+if TYPE_CHECKING:
+    from convergent.store import Store
+
+BACKENDS = ("duckdb", "pyspark")
+INSTALL_HINT = ('the pyspark backend needs the Spark extra: pip install "convergent[spark]" '
+                "(and Java 17+, e.g. Debian's openjdk-17-jre-headless)")
+DEFAULT_MASTER = "local[2]"
+_SPARK_TYPES = {"string": "StringType", "date": "DateType", "float64": "DoubleType",
+                "boolean": "BooleanType"}
+_sessions: dict[str, Any] = {}
+
+
+def spark_session(master: str | None = None) -> Any:
+    """A Spark session for `master` (default: SPARK_MASTER or local[2]), made once per
+    process; the usual Spark configuration (spark-defaults.conf, SPARK_CONF_DIR) applies."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConvergentError(INSTALL_HINT) from None
+    url = master or os.environ.get("SPARK_MASTER") or DEFAULT_MASTER
+    if url in _sessions:
+        return _sessions[url]
+    try:
+        session = (SparkSession.builder.master(url).appName("convergent")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   .getOrCreate())
+    except Exception as exc:  # Java missing, master unreachable: py4j raises many kinds
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConvergentError(f"cannot start Spark at {url}: {first}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    _sessions[url] = session
+    return session
+
+
+def _schema(name: str) -> Any:
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField(c, getattr(T, _SPARK_TYPES[t])(), True)
+                         for c, t in TABLES[name].items()])
+
+
+class SparkStore:
+    """Read-only evidence tables on Spark with the read interface measures use."""
+
+    def __init__(self, session: Any, prefix: str = "convergent_") -> None:
+        import ibis
+
+        self.session = session
+        self.prefix = prefix
+        self.con = ibis.pyspark.connect(session)
+        self.path: Path | None = None
+
+    def view(self, name: str) -> str:
+        """The Spark view holding table `name`."""
+        return f"{self.prefix}{name}"
+
+    def table(self, name: str) -> Any:
+        """The Ibis table `name` (a Spark view)."""
+        return self.con.table(self.view(name))
+
+    def count(self, name: str) -> int:
+        """Number of rows in table `name`."""
+        return int(self.table(name).count().execute())
+
+    def publish(self, store: Store, spark_tables: str | None = None) -> SparkStore:
+        """Copy every table of a DuckDB store into Spark views, each unioned with the
+        Parquet data of the same name under `spark_tables` when it exists there."""
+        for name, cols in TABLES.items():
+            arrow = store.con.to_pyarrow(store.table(name).select(list(cols)))
+            df = self.session.createDataFrame(arrow.to_pandas(), schema=_schema(name))
+            if spark_tables:
+                df = df.unionByName(self._parquet(spark_tables, name, df))
+            df.createOrReplaceTempView(self.view(name))
+        return self
+
+    def _parquet(self, root: str, name: str, like: Any) -> Any:
+        """The Parquet table `root/name` cast to the schema's columns, or no rows."""
+        from pyspark.sql import functions as F
+
+        path = f"{root.rstrip('/')}/{name}"
+        try:
+            df = self.session.read.parquet(path)
+        except Exception as exc:  # AnalysisException when the path does not exist
+            if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
+                return like.limit(0)
+            raise ConvergentError(f"cannot read Parquet table {name}: "
+                                  f"{str(exc).splitlines()[0]}", where=path) from None
+        missing = [c for c in TABLES[name] if c not in df.columns]
+        if missing:
+            raise ConvergentError(f"Parquet table {name} lacks columns {missing}", where=path)
+        return df.select([F.col(c).cast(like.schema[c].dataType) for c in TABLES[name]])
+
+
+def open_analysis_store(db: str | Path | None = None, *, builtin: bool = True,
+                        backend: str = "duckdb", master: str | None = None,
+                        spark_tables: str | None = None) -> Any:
+    """The store the analysis reads: DuckDB (in memory or `db`), or that evidence published
+    to Spark (`backend='pyspark'`), unioned with Parquet tables under `spark_tables`."""
+    from convergent.store import open_store
+
+    if backend not in BACKENDS:
+        raise ConvergentError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "pyspark":
+        spark_session(master)  # fail fast (one line) before any work
+    store = open_store(db, builtin=builtin)
+    if backend == "duckdb":
+        return store
+    return SparkStore(spark_session(master)).publish(store, spark_tables)
