@@ -30,9 +30,11 @@ def test_classify_json_has_required_keys(matrix: list[dict]) -> None:
     for row in matrix:
         assert required <= set(row)
         assert row["level"] in {"L0", "L1", "L2", "L3", "L4", "insufficient"}
-        assert 0 <= row["certainty"] <= 1
-        assert 1 <= row["stars"] <= 5
-        if row["level"] != "insufficient":
+        if row["level"] == "insufficient":
+            assert row["certainty"] is None and row["stars"] is None
+        else:
+            assert 0 <= row["certainty"] <= 1
+            assert 1 <= row["stars"] <= 5
             assert 0 <= row["degree"] <= 100
             assert row["n"] >= (5 if row["kind"] == "capability" else 10)
 

@@ -169,14 +169,22 @@ def test_bootstrap_is_seeded_and_covers_truth() -> None:
     assert lo < a.params["alpha"] < hi
 
 
-def test_no_offset_is_degenerate_not_a_result() -> None:
+def test_pure_power_law_is_a_valid_fit_with_zero_floor() -> None:
     c = np.geomspace(1e18, 1e24, 20)
     runs = Runs.from_columns({"C": c, "loss": 50.0 * c**-0.05})
-    with pytest.raises(DegenerateFit, match="bound") as exc:
-        fit(runs, "power-C", show_progress=False)
-    assert exc.value.result.degenerate
-    res = fit(runs, "power-C", show_progress=False, allow_degenerate=True)
-    assert res.degenerate and any("parameter e" in p for p in res.problems)
+    res = fit(runs, "power-C", show_progress=False)
+    assert not res.degenerate and res.pure
+    assert res.params["E"] == 0.0
+    assert res.params["alpha"] == pytest.approx(0.05, rel=1e-4)
+    assert res.params["A"] == pytest.approx(50.0, rel=1e-3)
+    assert res.to_dict()["pure_power_law"] is True
+
+
+def test_visible_floor_is_not_called_pure() -> None:
+    c = np.geomspace(1e18, 1e24, 20)
+    runs = Runs.from_columns({"C": c, "loss": 1.5 + 50.0 * c**-0.1})
+    res = fit(runs, "power-C", show_progress=False)
+    assert not res.pure and res.params["E"] == pytest.approx(1.5, rel=1e-3)
 
 
 def test_flat_data_is_degenerate() -> None:

@@ -96,7 +96,7 @@ def test_accuracy_range_checked() -> None:
 
 
 def test_missing_file_and_empty_file(tmp_path: Path) -> None:
-    with pytest.raises(ConvergentError, match="no such file"):
+    with pytest.raises(ConvergentError, match="runs file not found"):
         read_runs(tmp_path / "nope.csv")
     (tmp_path / "e.csv").write_text("")
     with pytest.raises(ConvergentError, match="empty file"):

@@ -21,8 +21,15 @@ def test_split_holds_out_the_largest_compute() -> None:
     assert runs.columns["C"][test].min() >= runs.columns["C"][train].max()
     _, test3 = validate.holdout_split(runs, "C", 3)
     assert test3.sum() == 3
-    with pytest.raises(ConvergentError, match="at most half"):
-        validate.holdout_split(runs, "C", 20)
+    # 30 runs, 5 parameters: up to 30 - (5 + 1) = 24 may be held out, not 25
+    _, test24 = validate.holdout_split(runs, "C", 24, n_params=5)
+    assert test24.sum() == 24
+    with pytest.raises(ConvergentError, match="at most 24"):
+        validate.holdout_split(runs, "C", 25, n_params=5)
+    _, one = validate.holdout_split(runs, "C", 1, n_params=5)
+    assert one.sum() == 1
+    with pytest.raises(ConvergentError, match="count of runs"):
+        validate.holdout_split(runs, "C", 2.5)
 
 
 def test_holdout_never_fits_on_held_out_runs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,8 @@ L4/L3 with ★ ≥ `advice.adopt_min_stars` (and certainty ≥ 0.6) → adopt th
 (拥抱已收敛层); L4/L3 with lower certainty is downgraded to participate-and-hedge and
 says why; L2 → participate, hedge (谨慎参与收敛层); L1/L0 → explore with small fast
 teams (激进探索未收敛层). Low or unmeasured certainty is always stated; an area without
-enough evidence gets no advice.
+enough evidence gets no advice, and neither does a saturated benchmark (its spread says
+nothing about convergence, so "explore, the gaps are large" would mislead).
 """
 
 from __future__ import annotations
@@ -38,10 +39,6 @@ def _n(row: dict[str, Any]) -> str:
     return "?" if n is None else f"{n:g}"
 
 
-def _stars(n: int) -> str:
-    return "★" * n + "☆" * (5 - n)
-
-
 def _is_capability(row: dict[str, Any]) -> bool:
     """True for a benchmark-spread row (capability layer) rather than a share area."""
     if row.get("kind") is not None:
@@ -54,7 +51,7 @@ def _is_capability(row: dict[str, Any]) -> bool:
 
 def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     """Advice for one classified area (an AreaResult dict or a capability row)."""
-    from convergent.levels import LEVEL_NAMES
+    from convergent.levels import LEVEL_NAMES, stars_text
 
     level = row.get("level")
     area = row.get("area")
@@ -68,6 +65,17 @@ def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         return {**base, "action": NONE, "low_certainty": None,
                 "text_en": f"{name_en}: no advice: insufficient evidence (n={_n(row)})",
                 "text_zh": f"{name_zh}：暂无建议：证据不足（n={_n(row)}）"}
+    if row.get("saturated"):
+        top, ceiling = _num(row.get("top")), _num(row.get("ceiling"))
+        near = (f" (top {top:g} of {ceiling:g})" if top is not None and ceiling is not None
+                else "")
+        near_zh = (f"（最高 {top:g}，满分 {ceiling:g}）" if top is not None and ceiling is not None
+                   else "")
+        return {**base, "action": NONE, "low_certainty": None,
+                "text_en": f"{name_en}: no advice: the benchmark is saturated{near}, so its "
+                           "spread no longer separates models; compare on harder benchmarks",
+                "text_zh": f"{name_zh}：暂无建议：该基准已饱和{near_zh}，分差不再区分模型；"
+                           "应在更难的基准上比较"}
     degree = float(row["degree"])
     cert = _num(row.get("certainty"))
     stars = int(_num(row.get("stars")) or 0)
@@ -82,8 +90,8 @@ def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         action = EXPLORE
     zh_level, en_level = LEVEL_NAMES[level]
     if measured:
-        cert_en = f"certainty {_stars(stars)} {cert:.2f}"
-        cert_zh = f"确定性 {_stars(stars)} {cert:.2f}"
+        cert_en = f"certainty {stars_text(stars)} {cert:.2f}"
+        cert_zh = f"确定性 {stars_text(stars)} {cert:.2f}"
     else:
         cert_en, cert_zh = "certainty not measured", "确定性未测"
     facts_en = f"{level} {en_level}, degree {degree:.0f}%, {cert_en}"
@@ -116,9 +124,9 @@ def advise_one(row: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         zh = "尚无定局：小团队快跑，提前卡位"
     if low:
         why_en = ("certainty was not measured" if not measured else
-                  f"low certainty ({_stars(stars)}, {cert:.2f}): the level may change")
+                  f"low certainty ({stars_text(stars)}, {cert:.2f}): the level may change")
         why_zh = ("确定性未测" if not measured else
-                  f"确定性低（{_stars(stars)}，{cert:.2f}）：层级可能变化")
+                  f"确定性低（{stars_text(stars)}，{cert:.2f}）：层级可能变化")
         en, zh = f"{en}. Note: {why_en}", f"{zh}。注意：{why_zh}"
     return {**base, "action": action, "low_certainty": low,
             "text_en": f"{name_en} — {ACTION_EN[action]}: {en} ({facts_en})",

@@ -6,24 +6,12 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from convergent.measures import evidence_as_of
+
 if TYPE_CHECKING:
     from convergent.store import Store
 
-
-def evidence_as_of(store: Store, today: dt.date | None = None) -> dt.date:
-    """The default as-of date: the newest dated evidence, never later than today.
-
-    Classifying 'today' when the newest evidence is months old would empty the window;
-    the date used is always printed, so nothing is hidden.
-    """
-    today = today or dt.date.today()
-    a = store.table("adoptions")
-    newest = a.filter(a.date <= today).date.max().execute()
-    import pandas as pd
-
-    if newest is None or pd.isna(newest):
-        return today
-    return pd.Timestamp(newest).date()
+__all__ = ["capability_rows", "classification_matrix", "evidence_as_of"]
 
 
 def classification_matrix(
@@ -38,7 +26,7 @@ def classification_matrix(
 ) -> list[dict[str, Any]]:
     """Rows of the classification matrix for every (or the chosen) share area; `builtin`
     False analyses the `db` evidence alone; an open `store` (any backend) is used as is."""
-    from convergent.classify import Classifier
+    from convergent.classify import Classifier, resolve_as_of
     from convergent.registry import get_area
     from convergent.store import open_store
 
@@ -46,30 +34,29 @@ def classification_matrix(
         areas = [get_area(a).area_id for a in areas]
     if store is None:
         store = open_store(db, builtin=builtin)
-    when = as_of or evidence_as_of(store)
+    when = resolve_as_of(store, as_of)
     clf = Classifier(store, cfg, areas)
     rows = [r.to_dict() for r in clf.classify(when, window_days)]
-    return rows + capability_rows(store, when, cfg, areas)
+    return rows + capability_rows(store, when, cfg, areas, window_days)
 
 
 def capability_rows(store: Store, as_of: dt.date, cfg: dict[str, Any],
-                    areas: list[str] | None = None) -> list[dict[str, Any]]:
-    """Benchmark areas as matrix rows: level from the spread of the top-k models."""
+                    areas: list[str] | None = None,
+                    window_days: int | None = None) -> list[dict[str, Any]]:
+    """Benchmark areas as matrix rows: level from the spread of the top-k models released
+    in the same trailing window as the share areas."""
     from convergent.capability import capability_levels
     from convergent.registry import registry
 
     reg = registry()
     out = []
-    for r in capability_levels(store, as_of, cfg):
+    for r in capability_levels(store, as_of, cfg, window_days):
         if areas and r["area"] not in areas:
             continue
         area = reg.areas[r["area"]]
         row = dict(r)
         row.update(name_en=area.en, name_zh=area.zh, kind="capability")
         row["criterion"], row["criterion_zh"] = _capability_criterion(r, cfg)
-        if row["level"] == "insufficient" and row.get("certainty") is None:
-            # fewer than k models scored: no resample of those models can change that
-            row["certainty"], row["stars"] = 1.0, 5
         out.append(row)
     return out
 
@@ -77,7 +64,8 @@ def capability_rows(store: Store, as_of: dt.date, cfg: dict[str, Any],
 def _capability_criterion(r: dict[str, Any], cfg: dict[str, Any]) -> tuple[str, str]:
     k = r.get("k")
     if r["level"] == "insufficient":
-        return (f"{r['n']} models scored < k = {k}", f"已评测模型 {r['n']} 个 < k = {k}")
+        noun = "model" if r["n"] == 1 else "models"
+        return (f"{r['n']} {noun} scored < k = {k}", f"已评测模型 {r['n']} 个 < k = {k}")
     sat_en = "; saturated near the ceiling" if r.get("saturated") else ""
     sat_zh = "；已接近满分（饱和）" if r.get("saturated") else ""
     if r.get("spread_pct") is not None:

@@ -3,37 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from convergent.config import load_config
-from convergent.dates import months_to_days, parse_date, parse_window
-from convergent.levels import INSUFFICIENT, LEVEL_NAMES, LEVELS
+from convergent.dates import months_to_days
+from convergent.errors import ConvergentError
+from convergent.levels import INSUFFICIENT, LEVELS
+from convergent.levels import stars_for as stars_on_cuts
 from convergent.measures import (
     AreaCube,
     SegmentCube,
     SegmentStats,
     build_cubes,
     build_segment_cubes,
-    concentration,
     day_number,
-    from_day,
+    evidence_as_of,
     trend_pp_per_year,
 )
 from convergent.registry import get_area, registry
+from convergent.stats import concentration, slopes
 
 if TYPE_CHECKING:
     from convergent.store import Store
 
-def stars_for(certainty: float, cfg: dict[str, Any]) -> int:
-    """★ count (1–5) for a certainty (0–1)."""
-    cuts = cfg["certainty"]["stars"]
-    for i, cut in enumerate(cuts):
-        if certainty >= cut:
-            return 5 - i
-    return 1
+
+def stars_for(certainty: float | None, cfg: dict[str, Any]) -> int | None:
+    """★ count (1–5) for a certainty (0–1) on the configured cuts; None without certainty."""
+    return stars_on_cuts(certainty, cfg["certainty"]["stars"])
 
 
 def level_codes(n: np.ndarray, s1: np.ndarray, rival_trend: np.ndarray, l0: np.ndarray,
@@ -113,8 +113,8 @@ class AreaResult:
     criterion: str
     criterion_zh: str
     degree: float | None
-    certainty: float
-    stars: int
+    certainty: float | None
+    stars: int | None
     leader: str | None
     leader_share: float | None
     leader_trend_pp: float | None
@@ -166,7 +166,8 @@ class Classifier:
                  certainty: bool = True) -> list[AreaResult]:
         """Every area at `as_of` over a trailing window of `length` days.
 
-        `certainty=False` skips the resampling (certainty is then reported as NaN).
+        `certainty=False` skips the resampling (certainty and stars are then None, as they
+        are for an area with insufficient evidence).
         """
         cfg = self.cfg
         length = length or months_to_days(cfg["window"]["months"])
@@ -184,9 +185,13 @@ class Classifier:
     def _one(self, area_id: str, as_of: dt.date, length: int, seg_cubes: list[SegmentCube],
              seed_offset: int, with_certainty: bool) -> AreaResult:
         cfg, c = self.cfg, self.cfg["classify"]
-        cube = self.cubes[area_id]
         area = registry().areas[area_id]
         end = day_number(as_of)
+        # every window this result reads lies in (end - lookback, end]
+        lookback = (length + months_to_days(cfg["window"]["trend_span_months"])
+                    + months_to_days(cfg["certainty"]["jitter_months"]))
+        cube = self.cubes[area_id].restrict(end, lookback)
+        seg_cubes = [sc.restrict(end, lookback) for sc in seg_cubes]
         segs = [st for sc in seg_cubes
                 if (st := sc.stats(end, length, c["min_n_segment"])) is not None]
         counts = cube.counts(np.array([end]), length)[0] if cube.options else np.zeros(0)
@@ -215,19 +220,20 @@ class Classifier:
         code = int(level_codes(np.array([n]), np.array([s1]), np.array([fastest_trend]),
                                np.array([l0]), cfg)[0])
         certainty = (self._certainty(cube, end, length, code, seg_cubes, seed_offset)
-                     if with_certainty else float("nan"))
+                     if with_certainty and code >= 0 else None)
         level = LEVELS[code] if code >= 0 else INSUFFICIENT
         leader = cube.options[order[0]] if n > 0 else None
         challenger = cube.options[order[1]] if n > 0 and len(order) > 1 and s2 > 0 else None
+        measured = int((tn >= c["min_n"]).sum()) >= 3
         crit_en, crit_zh = _criterion(code, n, s1, s2, leader, fastest, fastest_trend,
-                                      l0_stats, cfg)
-        conc = concentration(shares) if n > 0 else {}
+                                      l0_stats, cfg, measured)
+        conc = concentration(shares[shares > 0]) if n > 0 else {}   # k: options present
         start = as_of - dt.timedelta(days=length)
         return AreaResult(
             area=area_id, layer=area.layer, name_en=area.en, name_zh=area.zh, kind=area.kind,
             as_of=as_of, window_start=start, level=level, criterion=crit_en,
             criterion_zh=crit_zh, degree=degree_of(code, s1, cfg), certainty=certainty,
-            stars=stars_for(certainty, cfg) if with_certainty else 0, leader=leader,
+            stars=stars_for(certainty, cfg), leader=leader,
             leader_share=s1 if n > 0 else None,
             leader_trend_pp=_nz(trends[order[0]]) if n > 0 else None,
             challenger=challenger, challenger_share=s2 if challenger else None,
@@ -247,43 +253,43 @@ class Classifier:
 
     def _certainty(self, cube: AreaCube, end: int, length: int, code: int,
                    seg_cubes: list[SegmentCube], seed_offset: int) -> float:
-        """Share of resamples (multinomial counts, window end jittered) keeping the level."""
+        """Share of resamples keeping the level: predictive redraws (see `_predictive_draws`)
+        of the window's and the trend windows' adoptions and of the segment tables, with the
+        window end moved back by up to `jitter_months` (never forward: nothing after the
+        as-of date may be used)."""
         cfg = self.cfg
         b = int(cfg["certainty"]["resamples"])
         seed = int(cfg["certainty"]["seed"]) + seed_offset
         rng = np.random.default_rng([seed, sum(map(ord, cube.area_id)), end])
         jit = months_to_days(cfg["certainty"]["jitter_months"])
-        shifts = rng.integers(-jit, jit + 1, size=b)
+        shifts = rng.integers(-jit, 1, size=b)
         ends = end + shifts
         if not cube.options:
-            return 1.0 if code < 0 else 0.0
-        counts = cube.counts(ends, length)                       # [B, O]
-        n = np.rint(counts.sum(axis=1)).astype(np.int64)
-        p = np.divide(counts, counts.sum(axis=1, keepdims=True), out=np.zeros_like(counts),
-                      where=counts.sum(axis=1, keepdims=True) > 0)
-        p[n == 0] = 1.0 / p.shape[1]
-        draws = rng.multinomial(n, p)                            # [B, O]
-        sh = np.divide(draws, n[:, None], out=np.zeros(draws.shape), where=n[:, None] > 0)
-        s1 = sh.max(axis=1)
-        lead = sh.argmax(axis=1)
-        tends = self._trend_ends(ends)                           # [B, T]
-        tc = cube.counts(tends.ravel(), length).reshape(b, tends.shape[1], -1)
+            return 0.0
+        # Redraw the evidence piece by piece between all window edges, so the overlapping
+        # trend windows share their redrawn adoptions as real windows share real ones.
+        tends = self._trend_ends(ends)                           # [B, T]; last = ends
+        rel = np.unique(np.concatenate([tends[0] - ends[0], tends[0] - ends[0] - length]))
+        pieces = np.stack([cube.counts(ends + hi, hi - lo)
+                           for lo, hi in itertools.pairwise(rel)], axis=1)  # [B, P, O]
+        flat = pieces.reshape(-1, pieces.shape[2])
+        tot = flat.sum(axis=1, keepdims=True)
+        shares = np.divide(flat, tot, out=np.full_like(flat, 1.0 / flat.shape[1]),
+                           where=tot > 0)
+        drawn = _predictive_draws(rng, np.rint(tot[:, 0]).astype(np.int64), shares)
+        drawn = drawn.reshape(pieces.shape).astype(float)
+        rel_ends = tends[0] - ends[0]
+        inside = ((rel[None, 1:] <= rel_ends[:, None])
+                  & (rel[None, :-1] >= rel_ends[:, None] - length))           # [T, P]
+        tc = np.einsum("tp,bpo->bto", inside.astype(float), drawn)           # [B, T, O]
         tn = tc.sum(axis=2)
         tsh = np.divide(tc, tn[:, :, None], out=np.zeros_like(tc), where=tn[:, :, None] > 0)
-        rival = np.full(b, -np.inf)
-        ok = tn >= cfg["classify"]["min_n"]
-        usable = ok.sum(axis=1) >= 3
-        if usable.any():
-            t = np.where(ok, (tends - end) / 365.25, 0.0)
-            cnt = np.maximum(ok.sum(axis=1), 1)
-            tm = t.sum(axis=1) / cnt
-            tc_ = np.where(ok, t - tm[:, None], 0.0)
-            ym = (tsh * ok[:, :, None]).sum(axis=1) / cnt[:, None]
-            num = (tc_[:, :, None] * (tsh - ym[:, None, :]) * ok[:, :, None]).sum(axis=1)
-            den = np.maximum((tc_**2).sum(axis=1), 1e-12)
-            slope = num / den[:, None] * 100.0                  # [B, O]
-            slope[np.arange(b), lead] = -np.inf
-            rival = np.where(usable, slope.max(axis=1), -np.inf)
+        n, sh = tn[:, -1], tsh[:, -1]                            # the main (newest) window
+        s1 = sh.max(axis=1)
+        lead = sh.argmax(axis=1)
+        slope = slopes((tends - end) / 365.25, tsh, tn >= cfg["classify"]["min_n"]) * 100.0
+        slope[np.arange(b), lead] = -np.inf                      # [B, O]: rivals only
+        rival = np.nan_to_num(slope, nan=-np.inf).max(axis=1)
         l0 = np.zeros(b, bool)
         for sc in seg_cubes:
             tabs = sc.tables(ends, length)                       # [B, V, O], jittered
@@ -293,15 +299,29 @@ class Classifier:
             flat = tabs.reshape(b, -1)
             p = np.divide(flat, tot[:, None], out=np.full_like(flat, 1.0 / flat.shape[1]),
                           where=tot[:, None] > 0)
-            redraw = rng.multinomial(np.rint(tot).astype(np.int64), p)
+            redraw = _predictive_draws(rng, np.rint(tot).astype(np.int64), p)
             l0 |= _l0_batch(redraw.reshape(tabs.shape).astype(float), cfg)
         codes = level_codes(n, s1, rival, l0, cfg)
         return float(np.mean(codes == code))
 
 
+def _predictive_draws(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Counts of a fresh window of the same size: shares drawn from the evidence
+    (multinomial), then fresh counts drawn from those shares (multinomial again).
+
+    One redraw alone measures how well the shares are known, not how often fresh evidence
+    keeps the level, and is overconfident near a threshold; the second draw adds the
+    sampling of the fresh evidence, so a ★★★★★ area keeps its level in fresh draws.
+    """
+    first = rng.multinomial(n, p)
+    q = np.divide(first, n[:, None], out=np.array(p, dtype=float), where=n[:, None] > 0)
+    return rng.multinomial(n, q)
+
+
 def _criterion(code: int, n: float, s1: float, s2: float, leader: str | None,
                rival: str | None, rival_trend: float, l0: SegmentStats | None,
-               cfg: dict[str, Any]) -> tuple[str, str]:
+               cfg: dict[str, Any], trend_measured: bool = True) -> tuple[str, str]:
+    """Why the area got its level, in English and Chinese, with the numbers compared."""
     c = cfg["classify"]
     if code < 0:
         return (f"n = {n:.0f} < {c['min_n']} known adoptions in the window",
@@ -311,6 +331,11 @@ def _criterion(code: int, n: float, s1: float, s2: float, leader: str | None,
         parts = ", ".join(f"{s['value']}→{s['leader']} ({s['leader_share']:.0%})" for s in strong)
         return (f"{l0.dimension}: {parts}; NMI {l0.nmi:.2f} ≥ {c['l0_min_nmi']}",
                 f"按{l0.dimension}分场景：{parts}；NMI {l0.nmi:.2f} ≥ {c['l0_min_nmi']}")
+    if code == 4 and not trend_measured:
+        return (f"s₁ {s1:.2f} ≥ {c['l4_share']}; challenger trend not measurable (fewer than "
+                f"3 trend windows with n ≥ {c['min_n']})",
+                f"s₁ {s1:.2f} ≥ {c['l4_share']}；挑战者趋势无法测量（n ≥ {c['min_n']} 的趋势窗口"
+                "少于 3 个）")
     if code == 4:
         return (f"s₁ {s1:.2f} ≥ {c['l4_share']}; no rival above "
                 f"+{c['l4_max_challenger_trend_pp']:g} pp/yr",
@@ -332,12 +357,66 @@ def _criterion(code: int, n: float, s1: float, s2: float, leader: str | None,
             f"s₁ {s1:.2f} < {c['l2_share']}：没有方案占据半数")
 
 
+def l0_note(results: list[dict[str, Any]], cfg: dict[str, Any]) -> tuple[str, str] | None:
+    """Why no area is L0 (English, Chinese): the largest segment NMI found and where.
+
+    None when some area is L0. The matrix's L0 row shows this instead of staying blank.
+    """
+    c = cfg["classify"]
+    if any(r.get("level") == "L0" for r in results):
+        return None
+    best = max(((float(seg["nmi"]), r, seg) for r in results
+                for seg in r.get("segments") or [] if np.isfinite(seg.get("nmi", np.nan))),
+               key=lambda x: x[0], default=None)
+    if best is None:
+        return (f"no area is L0: no area has two segments with at least {c['min_n_segment']} "
+                "known adoptions each",
+                f"无 L0 领域：没有领域有两个各含至少 {c['min_n_segment']} 个已知采用的场景")
+    nmi, r, seg = best
+    where_en = f"{r.get('name_en') or r.get('area')} by {seg['dimension']}"
+    where_zh = f"{r.get('name_zh') or r.get('area')}，按{seg['dimension']}"
+    if nmi < c["l0_min_nmi"]:
+        return (f"no area is L0: the largest segment NMI is {nmi:.2f} ({where_en}), below "
+                f"{c['l0_min_nmi']}",
+                f"无 L0 领域：最大的场景 NMI 为 {nmi:.2f}（{where_zh}），低于 {c['l0_min_nmi']}")
+    share = f"{c['l0_segment_leader_share']:.0%}"
+    return (f"no area is L0: the largest segment NMI is {nmi:.2f} ({where_en}), but fewer than "
+            f"two segments have different leaders holding ≥ {share}",
+            f"无 L0 领域：最大的场景 NMI 为 {nmi:.2f}（{where_zh}），但不足两个场景由不同且占比 ≥ "
+            f"{share} 的方案领先")
+
+
+def resolve_as_of(store: Store, as_of: dt.date | None, today: dt.date | None = None
+                  ) -> dt.date:
+    """The as-of date a result uses: the one asked for, or else the newest evidence.
+
+    A date after today is refused: no evidence can be dated later, so such a result
+    would silently describe an empty window rather than a projection.
+    """
+    today = today or dt.date.today()
+    if as_of is None:
+        return evidence_as_of(store, today)
+    return not_after_today(as_of, today)
+
+
+def not_after_today(as_of: dt.date, today: dt.date | None = None) -> dt.date:
+    """The date itself, or one line saying why a date after today is refused."""
+    today = today or dt.date.today()
+    if as_of > today:
+        raise ConvergentError(f"as-of date {as_of.isoformat()} is later than today "
+                              f"({today.isoformat()}); use a forecast for the future")
+    return as_of
+
+
 def classify(store: Store, as_of: dt.date | None = None, window_days: int | None = None,
              areas: list[str] | None = None, cfg: dict[str, Any] | None = None) -> list[AreaResult]:
-    """Classify share areas at one date (the library entry point)."""
+    """Classify share areas at one date (the library entry point).
+
+    The default as-of date is the newest evidence, as on the command line.
+    """
     clf = Classifier(store, cfg, areas)
-    return clf.classify(as_of or dt.date.today(), window_days)
+    return clf.classify(resolve_as_of(store, as_of), window_days)
 
 
-__all__ = ["INSUFFICIENT", "LEVEL_NAMES", "AreaResult", "Classifier", "classify",
-           "degree_of", "from_day", "level_codes", "parse_date", "parse_window", "stars_for"]
+__all__ = ["AreaResult", "Classifier", "classify", "degree_of", "l0_note", "level_codes",
+           "not_after_today", "resolve_as_of", "stars_for"]

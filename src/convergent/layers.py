@@ -115,11 +115,13 @@ def layer_scores(results: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dic
 
 
 def _hhi_from_counts(counts: dict[str, float]) -> tuple[float | None, float | None]:
-    total = sum(counts.values())
-    if total <= 0:
+    """HHI (0–10,000) and effective number of organisations from their entity counts."""
+    from convergent.stats import concentration
+
+    if sum(counts.values()) <= 0:
         return None, None
-    h = sum((c / total) ** 2 for c in counts.values())
-    return h * 10_000, 1.0 / h
+    conc = concentration(sorted(counts.values()))   # sorted: the same sum every run
+    return conc["hhi"], conc["effective_n"]
 
 
 def organisation_counts(store: Store, area_ids: list[str], start: dt.date, end: dt.date,

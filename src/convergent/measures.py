@@ -35,6 +35,22 @@ def from_day(n: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(n))
 
 
+def evidence_as_of(store: Store, today: dt.date | None = None) -> dt.date:
+    """The default as-of date: the newest dated adoption, never later than today.
+
+    Classifying 'today' when the newest evidence is months old would empty the window;
+    the date used is always printed, so nothing is hidden.
+    """
+    today = today or dt.date.today()
+    a = store.table("adoptions")
+    newest = a.filter(a.date <= today).date.max().execute()
+    import pandas as pd
+
+    if newest is None or pd.isna(newest):
+        return today
+    return pd.Timestamp(newest).date()
+
+
 def known_units(store: Store, areas: list[str] | None = None) -> Table:
     """Known adoptions with their weights (column `w`).
 
@@ -80,6 +96,18 @@ class AreaCube:
         i1 = np.searchsorted(self.days, ends, side="right")
         i0 = np.searchsorted(self.days, ends - length, side="right")
         return (self.cum[:, i1] - self.cum[:, i0]).T
+
+    def restrict(self, end: int, lookback: int) -> AreaCube:
+        """The cube with only the options that have evidence in (end - lookback, end].
+
+        Results at `end` then cannot depend on options seen only before that span or only
+        after `end` (whose zero shares would otherwise enter the resampling and entropy).
+        """
+        keep = self.counts(np.array([end]), lookback)[0] > 0
+        if keep.all():
+            return self
+        return AreaCube(self.area_id, [o for o, k in zip(self.options, keep, strict=True) if k],
+                        self.days, self.cum[keep], self.unk_days, self.unk_cum)
 
     def unknown(self, ends: np.ndarray, length: int) -> np.ndarray:
         """Unknown count in windows (end - length, end]."""
@@ -169,21 +197,6 @@ def build_cubes(store: Store, areas: list[str] | None = None) -> dict[str, AreaC
     return cubes
 
 
-def concentration(shares: np.ndarray) -> dict[str, float]:
-    """HHI (0–10,000), effective number and normalised entropy of one share vector."""
-    s = shares[shares > 0]
-    if s.size == 0:
-        return {"hhi": float("nan"), "effective_n": float("nan"), "entropy_norm": float("nan")}
-    hhi = float(np.sum(s**2))
-    h = float(-np.sum(s * np.log(s)))
-    k = shares.size
-    return {
-        "hhi": hhi * 10_000,
-        "effective_n": 1.0 / hhi,
-        "entropy_norm": h / np.log(k) if k > 1 else 0.0,
-    }
-
-
 def trend_pp_per_year(shares_over_time: np.ndarray, ends: np.ndarray, n: np.ndarray,
                       min_n: int) -> np.ndarray:
     """Least-squares slope of each option's share, in percentage points per year.
@@ -191,13 +204,9 @@ def trend_pp_per_year(shares_over_time: np.ndarray, ends: np.ndarray, n: np.ndar
     `shares_over_time` is [n_ends, n_options]; windows with fewer than `min_n` known
     adoptions are left out; fewer than three usable windows give NaN.
     """
-    ok = n >= min_n
-    if ok.sum() < 3:
-        return np.full(shares_over_time.shape[1], np.nan)
-    t = (ends[ok] - ends[ok].mean()) / 365.25
-    y = shares_over_time[ok]
-    slope = (t[:, None] * (y - y.mean(axis=0))).sum(axis=0) / np.sum(t**2)
-    return slope * 100.0
+    from convergent.stats import slopes
+
+    return slopes(np.asarray(ends) / 365.25, shares_over_time, np.asarray(n) >= min_n) * 100.0
 
 
 @dataclass
@@ -251,6 +260,18 @@ class SegmentCube:
         i1 = np.searchsorted(self.days, ends, side="right")
         i0 = np.searchsorted(self.days, ends - length, side="right")
         return np.moveaxis(self.cum[:, :, i1] - self.cum[:, :, i0], -1, 0)
+
+    def restrict(self, end: int, lookback: int) -> SegmentCube:
+        """The cube with only the values and options that have evidence in
+        (end - lookback, end] (see AreaCube.restrict)."""
+        table = self.tables(np.array([end]), lookback)[0]
+        vals, opts = table.sum(axis=1) > 0, table.sum(axis=0) > 0
+        if vals.all() and opts.all():
+            return self
+        return SegmentCube(self.area_id, self.dimension,
+                           [v for v, k in zip(self.values, vals, strict=True) if k],
+                           [o for o, k in zip(self.options, opts, strict=True) if k],
+                           self.days, self.cum[vals][:, opts])
 
     def stats(self, end: int, length: int, min_n_segment: int) -> SegmentStats | None:
         """NMI, JSD and per-segment leaders for segments with at least `min_n_segment`."""

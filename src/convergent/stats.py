@@ -36,6 +36,24 @@ def slope_fit(x: Sequence[float] | Any, y: Sequence[float] | Any, confidence: fl
             "lo": slope - t * se, "hi": slope + t * se, "n": n}
 
 
+def slopes(x: Any, y: Any, ok: Any) -> Any:
+    """Least-squares slopes of many series at once: y [..., T, K] on x [..., T], over the
+    points where ok [..., T] holds; NaN where fewer than three points are usable or x does
+    not vary. The batched companion of `slope_fit` (same line, no interval)."""
+    import numpy as np
+
+    xa, ya, mask = np.asarray(x, float), np.asarray(y, float), np.asarray(ok, bool)
+    cnt = mask.sum(axis=-1)
+    xm = np.where(mask, xa, 0.0).sum(axis=-1) / np.maximum(cnt, 1)
+    dx = np.where(mask, xa - xm[..., None], 0.0)
+    ym = np.where(mask[..., None], ya, 0.0).sum(axis=-2) / np.maximum(cnt, 1)[..., None]
+    dy = np.where(mask[..., None], ya - ym[..., None, :], 0.0)
+    sxx = (dx**2).sum(axis=-1)
+    good = (cnt >= 3) & (sxx > 0)
+    num = (dx[..., None] * dy).sum(axis=-2)
+    return np.where(good[..., None], num / np.where(good, sxx, 1.0)[..., None], np.nan)
+
+
 def shares_of(counts: Sequence[float] | Any) -> Any:
     """Counts as shares summing to 1 (an empty or all-zero vector gives an empty array)."""
     import numpy as np

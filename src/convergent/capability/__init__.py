@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 
-def capability_levels(store: Any, as_of: Any, cfg: dict[str, Any] | None = None
-                      ) -> list[dict[str, Any]]:
+def capability_levels(store: Any, as_of: Any, cfg: dict[str, Any] | None = None,
+                      window_days: int | None = None) -> list[dict[str, Any]]:
     """Rows of the classification matrix for the benchmark (capability) areas."""
     from convergent.capability.spreads import capability_levels as _levels
 
-    return _levels(store, as_of, cfg)
+    return _levels(store, as_of, cfg, window_days)
 
 
 def default_config(path: str | Path | None = None) -> dict[str, Any]:

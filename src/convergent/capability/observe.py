@@ -73,17 +73,19 @@ def _number(cell: str, where: str, what: str) -> float:
 
 def read_table(path: str | Path) -> ScoreTable:
     """Read a CSV score table; every bad cell or duplicate model is named with file:line:col."""
+    import io
+
     import numpy as np
 
+    from convergent.userfiles import read_text
+
     path = Path(path)
+    text = read_text(path, "score table")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            rows = [(reader.line_num, r) for r in reader]
-    except OSError as exc:
-        raise ConvergentError(f"cannot read table: {exc.strerror}", where=str(path)) from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        rows = [(reader.line_num, r) for r in reader]
+    except csv.Error as exc:
         raise ConvergentError(f"not a readable CSV file: {exc}", where=str(path)) from None
     if not header:
         raise ConvergentError("empty table: no header row", where=str(path))

@@ -38,7 +38,9 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from convergent.dates import period_ends
 from convergent.errors import ConvergentError
+from convergent.levels import stars_for
 from convergent.registry import norm_key, registry
 
 if TYPE_CHECKING:
@@ -66,7 +68,7 @@ class Settings:
     ceilings: dict[str, float]
     gap_rank: int
     distinct_organizations: bool
-    window_months: int | None
+    window_days: int
     items: dict[str, int]
     elo_se: float
     history_step_months: int
@@ -78,68 +80,46 @@ class Settings:
     bands: dict[str, tuple[float, float]]
 
 
-def settings(cfg: dict[str, Any] | None = None, k: int | None = None) -> Settings:
-    """Read and check the capability settings; `k` overrides the configured top-k."""
+def settings(cfg: dict[str, Any] | None = None, k: int | None = None,
+             window_days: int | None = None) -> Settings:
+    """The capability settings, checked by the config models; `k` overrides the top-k.
+
+    The contenders are the models released in the trailing window before each as-of date:
+    `window_days` when given (the classification's --window), else
+    `capability.window_months`, else the classification window `window.months`.
+    """
+    from convergent.config import validate
+    from convergent.dates import months_to_days
+
     if cfg is None:
         from convergent.capability import default_config
 
         cfg = default_config()
+    cfg = validate(cfg, "config")            # the one validation (settings built in code too)
     c = cfg["capability"]
-    where = "config capability"
-
-    def thresholds(key: str) -> dict[str, float]:
-        t = c[key]
-        try:
-            vals = {lv: float(t[lv]) for lv in ("L4", "L3", "L2")}
-        except (KeyError, TypeError, ValueError):
-            raise ConvergentError(f"capability.{key} needs numbers L4, L3, L2", where=where) \
-                from None
-        if not 0 < vals["L4"] < vals["L3"] < vals["L2"]:
-            raise ConvergentError(f"capability.{key} must satisfy 0 < L4 < L3 < L2 "
-                                  f"(got {vals['L4']}, {vals['L3']}, {vals['L2']})", where=where)
-        return vals
-
-    def pairs(key: str) -> dict[str, float]:
-        out = {}
-        for item in c[key] or []:
-            if not isinstance(item, list | tuple) or len(item) != 2:
-                raise ConvergentError(f"capability.{key} entries are [benchmark, number] pairs "
-                                      f"(got {item!r})", where=where)
-            try:
-                out[norm_key(str(item[0]))] = float(item[1])
-            except (TypeError, ValueError):
-                raise ConvergentError(f"capability.{key}: {item[1]!r} is not a number",
-                                      where=where) from None
-        return out
-
     kk = int(c["k"] if k is None else k)
     if kk < 2:
-        raise ConvergentError(f"k = {kk} must be at least 2 (a spread needs two models)",
-                              where=where)
-    cap = str(c["saturated_max_level"])
-    if cap not in ("L1", "L2", "L3", "L4"):
-        raise ConvergentError(f"capability.saturated_max_level = {cap!r} must be L1..L4",
-                              where=where)
-    step = int(c["history_step_months"])
-    if step not in (1, 2, 3, 4, 6, 12):
-        raise ConvergentError("capability.history_step_months must divide 12", where=where)
-    window = c.get("window_months")
-    if window is not None and int(window) < 1:
-        raise ConvergentError("capability.window_months must be at least 1 or null", where=where)
-    if float(c["saturation_distance_pct"]) < 0 or int(c["gap_rank"]) < 2:
-        raise ConvergentError("capability.saturation_distance_pct must be >= 0 and gap_rank >= 2",
-                              where=where)
+        raise ConvergentError(f"k = {kk} must be at least 2 (a spread needs two models)")
+    if window_days is None:
+        window_days = months_to_days(c["window_months"] or cfg["window"]["months"])
+    if int(window_days) < 1:
+        raise ConvergentError("the capability window must be at least one day")
+
+    def pairs(key: str) -> dict[str, float]:
+        return {norm_key(str(name)): float(value) for name, value in c[key]}
+
     cert = cfg["certainty"]
     bands = {lv: (float(v[0]), float(v[1])) for lv, v in cfg["degree"]["bands"].items()}
     return Settings(
-        k=kk, spread_pct=thresholds("spread_pct"), elo_edge_pp=thresholds("elo_edge_pp"),
+        k=kk, spread_pct=dict(c["spread_pct"]), elo_edge_pp=dict(c["elo_edge_pp"]),
         elo_benchmarks=frozenset(norm_key(str(b)) for b in c["elo_benchmarks"] or []),
-        saturation_distance_pct=float(c["saturation_distance_pct"]), saturated_max_level=cap,
+        saturation_distance_pct=float(c["saturation_distance_pct"]),
+        saturated_max_level=c["saturated_max_level"],
         ceilings=pairs("ceilings"), gap_rank=int(c["gap_rank"]),
         distinct_organizations=bool(c["distinct_organizations"]),
-        window_months=None if window is None else int(window),
+        window_days=int(window_days),
         items={b: int(v) for b, v in pairs("items").items()}, elo_se=float(c["elo_se"]),
-        history_step_months=step, claim_benchmark=str(c["claim_benchmark"]),
+        history_step_months=c["history_step_months"], claim_benchmark=str(c["claim_benchmark"]),
         claim_spread_pct=float(c["claim_spread_pct"]), resamples=int(cert["resamples"]),
         seed=int(cert["seed"]), stars=tuple(float(s) for s in cert["stars"]), bands=bands,
     )
@@ -262,8 +242,9 @@ def resolve_benchmark(store: Store, name: str, st: Settings) -> Benchmark:
 
 
 def contenders(store: Store, dates: list[dt.date], keys: list[str] | None = None,
-               window_months: int | None = None) -> pd.DataFrame:
-    """Best score per (as-of date, benchmark, model) among models released and scored by then."""
+               window_days: int | None = None) -> pd.DataFrame:
+    """Best score per (as-of date, benchmark, model) among models released and scored by then
+    (and, with `window_days`, released in that many days before the date)."""
     import ibis
 
     s = store.table("scores")
@@ -280,8 +261,8 @@ def contenders(store: Store, dates: list[dt.date], keys: list[str] | None = None
     x = joined.cross_join(d)
     released = ibis.coalesce(x.released, x.score_date)
     cond = (x.score_date <= x.as_of) & (released <= x.as_of)
-    if window_months is not None:
-        cond &= released > x.as_of - ibis.interval(months=window_months)
+    if window_days is not None:
+        cond &= released > x.as_of - ibis.interval(days=window_days)
     x = x.filter(cond)
     best = x.group_by(["as_of", "bkey", "entity_id", "name", "organization", "country",
                        "open_weights"]).aggregate(best=x.score.max())
@@ -310,13 +291,6 @@ def degree_of(metric: float, level: str, thr: dict[str, float],
     else:
         frac = thr["L2"] / metric if metric > 0 else 1.0
     return lo + (hi - lo) * min(1.0, max(0.0, frac))
-
-
-def _stars(certainty: float, cuts: tuple[float, ...]) -> int:
-    for i, cut in enumerate(cuts):
-        if certainty >= cut:
-            return 5 - i
-    return 1
 
 
 def _metric(spread: np.ndarray, top: np.ndarray, scale: str) -> np.ndarray:
@@ -411,7 +385,7 @@ def _evaluate(pool: pd.DataFrame, bench: Benchmark, as_of: dt.date,
     if sat_at is not None:
         codes = np.where((top_r >= sat_at) & (codes > cap), cap, codes)
     pt.certainty = float(np.mean(codes == level_code))
-    pt.stars = _stars(pt.certainty, st.stars)
+    pt.stars = stars_for(pt.certainty, st.stars)
     valid = metric_r[~np.isnan(metric_r)]
     if valid.size:
         pt.spread_lo, pt.spread_hi = (float(v) for v in np.quantile(valid, [0.05, 0.95]))
@@ -456,23 +430,22 @@ def newest_score_date(store: Store, today: dt.date | None = None) -> dt.date:
 
 
 def _as_date(value: dt.date | str | None, store: Store | None = None) -> dt.date:
+    """The as-of date: the one given (never after today), else the newest score date."""
+    from convergent.classify import not_after_today
+    from convergent.dates import parse_date
+
     if value is None:
         return dt.date.today() if store is None else newest_score_date(store)
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConvergentError(f"as-of date {value!r} is not YYYY-MM-DD") from None
+        value = value.date()
+    return not_after_today(parse_date(value))
 
 
 def _evaluate_many(store: Store, dates: list[dt.date], benches: list[Benchmark],
                    st: Settings) -> list[tuple[BenchmarkPoint, np.ndarray]]:
     import pandas as pd
 
-    df = contenders(store, dates, [b.key for b in benches], st.window_months)
+    df = contenders(store, dates, [b.key for b in benches], st.window_days)
     groups = {key: g for key, g in df.groupby(["as_of", "bkey"], sort=False)}
     empty = pd.DataFrame(columns=df.columns)
     return [_evaluate(groups.get((d, b.key), empty), b, d, st) for b in benches for d in dates]
@@ -490,23 +463,6 @@ def measure(store: Store, as_of: dt.date | str | None = None, cfg: dict[str, Any
     st = settings(cfg, k)
     dates = [_as_date(as_of, store)]
     return [p for p, _ in _evaluate_many(store, dates, _selected(store, benchmark, st), st)]
-
-
-def period_ends(start: dt.date, end: dt.date, step_months: int) -> list[dt.date]:
-    """Month ends from `start` to `end` at calendar multiples of `step_months`, then `end`."""
-    out = []
-    y, m = start.year, start.month
-    while True:
-        nxt = dt.date(y + m // 12, m % 12 + 1, 1)
-        last = nxt - dt.timedelta(days=1)
-        if last > end:
-            break
-        if m % step_months == 0:
-            out.append(last)
-        y, m = nxt.year, nxt.month
-    if not out or out[-1] != end:
-        out.append(end)
-    return out
 
 
 def history(store: Store, benchmark: str | None = None, *, k: int | None = None,
@@ -527,15 +483,18 @@ def history(store: Store, benchmark: str | None = None, *, k: int | None = None,
             continue
         start = first[b.key]
         start = start.date() if isinstance(start, dt.datetime) else start
-        dates = period_ends(start, end, st.history_step_months)
+        dates = period_ends(start.replace(day=1), end, st.history_step_months,
+                            include_last=True)
         out.extend(p for p, _ in _evaluate_many(store, dates, [b], st))
     return out
 
 
 def capability_levels(store: Store, as_of: dt.date | str | None,
-                      cfg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One row per registry capability area for the classification matrix and the pyramid."""
-    st = settings(cfg)
+                      cfg: dict[str, Any] | None = None,
+                      window_days: int | None = None) -> list[dict[str, Any]]:
+    """One row per registry capability area for the classification matrix and the pyramid,
+    over the same trailing window as the share areas."""
+    st = settings(cfg, window_days=window_days)
     benches = [b for b in benchmarks_known(store, st).values() if b.area is not None]
     rows = []
     for p, _ in _evaluate_many(store, [_as_date(as_of, store)], benches, st):

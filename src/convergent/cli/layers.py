@@ -32,7 +32,8 @@ def _results(store: Store, cfg: dict[str, Any], when: dt.date, length: int,
     from convergent.classify import Classifier
 
     clf = clf or Classifier(store, cfg)
-    return [r.to_dict() for r in clf.classify(when, length)] + capability_rows(store, when, cfg)
+    return ([r.to_dict() for r in clf.classify(when, length)]
+            + capability_rows(store, when, cfg, window_days=length))
 
 
 def layers(

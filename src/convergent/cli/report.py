@@ -38,13 +38,14 @@ def report(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from convergent.classify import not_after_today
     from convergent.cli.common import open_cli_store
     from convergent.config import load_config
     from convergent.dates import parse_date, parse_window
     from convergent.report.write import TOTAL_STEPS, build_report
 
     cfg = load_config(config)
-    when = parse_date(as_of) if as_of else None
+    when = not_after_today(parse_date(as_of)) if as_of else None
     length = parse_window(window) if window else None
     langs = ["zh", "en"] if lang == ReportLang.both else [lang.value]
     err = Console(stderr=True)

@@ -1,4 +1,4 @@
-"""`convergent scaling` commands: fit a form, plan compute, compare forms by extrapolation."""
+"""`convergent scaling` commands: fit, predict, plan compute, compare forms by extrapolation."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Fit scaling laws, plan compute, compare forms.", no_args_is_help=True)
+app = typer.Typer(help="Fit scaling laws, predict, plan compute, compare forms.",
+                  no_args_is_help=True)
 
 RunsArg = Annotated[Path, typer.Argument(help="CSV of runs: N/params, D/tokens, C/compute, "
-                                         "loss (or accuracy, k and pass@k), optional group.")]
-FormOpt = Annotated[str, typer.Option("--form", help="chinchilla, kaplan, power, broken, "
-                                      "sigmoid, testtime, coverage, constant "
+                                         "steps, examples, loss (or accuracy, k and pass@k), "
+                                         "optional group.")]
+FormOpt = Annotated[str, typer.Option("--form", help="chinchilla, kaplan, power, broken (bnsl), "
+                                      "m4, sigmoid, testtime, coverage, constant "
                                       "(power-N, broken2-C … set the variable and breaks).")]
-XOpt = Annotated[str, typer.Option("--x", help="Variable of single-variable forms: N, D, C, k.")]
+XOpt = Annotated[str | None, typer.Option("--x", help="x of single-variable forms: N, D, C, S "
+                                          "(steps), X (examples), k, or any column name "
+                                          "(default: the file's first size column).")]
 BreaksOpt = Annotated[int, typer.Option("--breaks", min=1, help="Breaks of a broken power law.")]
 SmoothOpt = Annotated[float, typer.Option("--smooth", help="Smoothness of each break (log x).")]
 FloorOpt = Annotated[float | None, typer.Option("--floor", help="Fixed sigmoid floor "
@@ -55,7 +59,7 @@ def _param_rows(params: dict[str, float],
 def fit_cmd(
     runs: RunsArg,
     form: FormOpt = "chinchilla",
-    x: XOpt = "C",
+    x: XOpt = None,
     breaks: BreaksOpt = 1,
     smooth: SmoothOpt = 0.25,
     floor: FloorOpt = None,
@@ -68,28 +72,38 @@ def fit_cmd(
     as_csv: CsvOpt = False,
     progress: ProgressOpt = None,
 ) -> None:
-    """Fit a scaling-law form (Huber on log residuals, grid of starts, L-BFGS, bootstrap)."""
+    """Fit a scaling-law form (Huber on log residuals, grid of starts, L-BFGS, bootstrap).
+
+    Example: convergent scaling fit runs.csv --form chinchilla --bootstrap 200
+    """
     from convergent.cli.render import emit
     from convergent.scaling.fit import fit
     from convergent.scaling.optimal import ALLOCATORS, compute_optimal
-    from convergent.scaling.runs import read_runs
+    from convergent.scaling.runs import read_runs, x_variable
 
-    data = read_runs(runs)
+    data = read_runs(runs, x=x)
     result = fit(data, form, delta=delta, bootstrap=bootstrap, seed=seed, ci=ci,
                  exclude_worst=exclude_worst, show_progress=progress,
-                 **_form_options(x, breaks, smooth, floor))
+                 **_form_options(x_variable(x, data) or "C", breaks, smooth, floor))
     _warn(result.warnings)
     out = result.to_dict()
+    tpp = ""
     if result.form.name in ALLOCATORS:
         samples = None
         if result.bootstrap is not None:
             ok = result.bootstrap.ok
             samples = {k: v[ok] for k, v in result.bootstrap.samples.items()}
-        out["allocation"] = compute_optimal(result.form.name, result.params, [1e24],
-                                            samples=samples, ci=ci)["exponents"]
+        budgets = [float(data.columns["C"].max()), 1e24] if "C" in data.columns else [1e24]
+        opt = compute_optimal(result.form.name, result.params, budgets, samples=samples, ci=ci)
+        out["allocation"] = opt["exponents"]
+        out["tokens_per_param"] = [{"C": r["C"], "tokens_per_param": r["tokens_per_param"]}
+                                   for r in opt["budgets"]]
+        tpp = "; compute-optimal tokens/param " + ", ".join(
+            f"{r['tokens_per_param']:.3g} at C={r['C']:.3g}" for r in opt["budgets"])
     rows = _param_rows(result.params, result.intervals)
-    title = (f"{result.form.name}: objective {result.objective:.10g} on {result.n_points} "
-             f"points, {result.n_starts} starts, δ={delta:g}")
+    pure = " (pure power law, E = 0)" if result.pure else ""
+    title = (f"{result.form.name}{pure}: objective {result.objective:.10g} on "
+             f"{result.n_points} points, {result.n_starts} starts, δ={delta:g}{tpp}")
     emit(rows, as_json=as_json, as_csv=as_csv, title=title, data=out,
          columns=[("parameter", "parameter"), ("value", "value"),
                   ("ci_low", f"{ci:.0%} low"), ("ci_high", f"{ci:.0%} high")])
@@ -192,25 +206,28 @@ def compare_cmd(
     breaks: BreaksOpt = 1,
     smooth: SmoothOpt = 0.25,
     floor: FloorOpt = None,
-    seed: SeedOpt = 42,
+    x: XOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     progress: ProgressOpt = None,
 ) -> None:
-    """Rank forms by error on the held-out largest runs; say if a power law is supported."""
+    """Rank forms by error on the held-out largest runs; say if a power law is supported.
+
+    Example: convergent scaling compare runs.csv --holdout 3
+    """
     from convergent.cli.render import emit
     from convergent.scaling.runs import read_runs
     from convergent.scaling.validate import compare
 
-    data = read_runs(runs)
+    data = read_runs(runs, x=x)
     names = [f.strip() for f in forms.split(",") if f.strip()] if forms else None
     out = compare(data, names, holdout=holdout, delta=delta, exclude_worst=exclude_worst,
                   show_progress=progress, breaks=breaks, smooth=smooth, floor=floor)
-    out["seed"] = seed
     _warn(data.warnings)
     rows = [{"rank": r["rank"], "form": r["form"],
              "mean_error": (r.get("error") or {}).get("mean"),
              "max_error": (r.get("error") or {}).get("max"),
+             "log_rmse": (r.get("error") or {}).get("log_rmse"),
              "objective": r.get("objective"),
              "note": "; ".join(r["problems"]) if r["degenerate"] else ""}
             for r in out["forms"]]
@@ -219,5 +236,58 @@ def compare_cmd(
              f"{'supported' if v['power_law_supported'] else 'NOT supported'}: {v['reason']}")
     emit(rows, as_json=as_json, as_csv=as_csv, title=title, data=out,
          columns=[("rank", "rank"), ("form", "form"), ("mean_error", "mean |rel err|"),
-                  ("max_error", "max |rel err|"), ("objective", "train objective"),
+                  ("max_error", "max |rel err|"), ("log_rmse", "log RMSE"),
+                  ("objective", "train objective"),
                   ("note", "note")])
+
+
+@app.command("predict")
+def predict_cmd(
+    runs: RunsArg,
+    at: Annotated[list[float], typer.Option("--at", help="x at which to predict (repeat for "
+                                            "several), in the units of the x column.")],
+    x: XOpt = None,
+    form: Annotated[str, typer.Option("--form", help="auto (forms weighted by how well they "
+                                      "extrapolate inside the data), or one of power, broken, "
+                                      "m4, flat.")] = "auto",
+    level: Annotated[float, typer.Option("--level", help="Level of the predictive "
+                                         "interval.")] = 0.9,
+    delta: DeltaOpt = 1e-3,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Predict the loss at sizes not trained yet, with a predictive interval.
+
+    Example: convergent scaling predict runs.csv --x tokens --at 1e12 --at 4e12
+    """
+    from convergent.cli.render import emit
+    from convergent.errors import ConvergentError
+    from convergent.scaling.runs import read_runs, x_variable
+    from convergent.scaling.select import CANDIDATES, estimate
+
+    data = read_runs(runs, x=x)
+    var = x_variable(x, data)
+    if var is None:
+        raise ConvergentError("no size column to predict along; name one with --x",
+                              where=str(runs))
+    name = form.strip().lower()
+    forms = CANDIDATES if name == "auto" else (name,)
+    if any(f not in CANDIDATES for f in forms):
+        raise ConvergentError(f"--form must be auto or one of {', '.join(CANDIDATES)}, "
+                              f"got {form!r}")
+    if any(not v > 0 for v in at):
+        raise ConvergentError(f"--at values must be positive, got {at}")
+    est = estimate(data, var, target=data.target(), forms=forms, delta=delta)
+    _warn(est.warnings)
+    got = est.predict(at, level)
+    rows = [{"x": float(a), "predicted": float(p), "low": float(lo), "high": float(hi)}
+            for a, p, lo, hi in zip(at, got["predicted"], got["low"], got["high"],
+                                    strict=True)]
+    weights = ", ".join(f"{m.name} {m.weight:.2f}" for m in est.members if m.weight > 0)
+    title = (f"{est.target} at {var}: {weights}; back-test inside the data: log RMSE "
+             f"{est.validation_error:.3g} on the {est.n_validation} largest of "
+             f"{est.n_points} points; {level:.0%} intervals")
+    emit(rows, as_json=as_json, as_csv=as_csv, title=title,
+         data={**est.to_dict(), "level": level, "predictions": rows},
+         columns=[("x", var), ("predicted", "predicted"), ("low", f"{level:.0%} low"),
+                  ("high", f"{level:.0%} high")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
@@ -21,30 +22,46 @@ if TYPE_CHECKING:
     from convergent.store import Store
 
 ORIGIN = "runs"
-ROLES = {
-    "params": ("n", "params", "parameters", "nparams", "modelsize", "size"),
-    "tokens": ("d", "tokens", "data", "datasettokens", "trainingtokens", "ntokens"),
-    "compute": ("c", "compute", "flops", "flop", "trainingflop", "trainingflops",
-                "trainingcompute"),
-    "loss": ("loss", "evalloss", "valloss", "validationloss", "finalloss", "l"),
-    "run_id": ("runid", "run", "id", "name"),
-    "group": ("group", "groupname", "family", "series", "experiment", "modelfamily", "setup"),
-}
+#: Store column of each canonical runs column (the names are recognised by scaling.runs).
+STORED = {"N": "params", "D": "tokens", "C": "compute", "loss": "loss", "group": "group"}
+RUN_ID = ("runid", "run", "id", "name")
+
+#: Plausible ranges of stored values (a value outside is refused, not stored).
+LIMITS = {"params": (1.0, 1e15), "tokens": (1.0, 1e17), "compute": (1.0, 1e32),
+          "loss": (1e-6, 1e3)}
 
 
 def _roles(header: list[str], name: str) -> dict[str, str]:
+    from convergent.scaling.runs import DESCRIBE, canonical_column
+
     found: dict[str, str] = {}
     for h in header:
-        key = norm_key(h)
-        for role, names in ROLES.items():
-            if key in names and role not in found:
-                found[role] = h
+        canon = canonical_column(h)
+        role = STORED.get(canon or "")
+        if role is None and norm_key(h) in RUN_ID and "run_id" not in found:
+            role = "run_id"
+        if role is None:
+            continue
+        if role in found:
+            raise ConvergentError(f"columns {found[role]!r} and {h!r} both mean "
+                                  f"{DESCRIBE.get(canon or '', role)}", where=f"{name}:1:{h}")
+        found[role] = h
     if "loss" not in found:
         raise ConvergentError("missing column 'loss'", where=f"{name}:1")
     if not any(r in found for r in ("params", "tokens", "compute")):
         raise ConvergentError("need at least one of the columns N (params), D (tokens) or "
                               "C (compute)", where=f"{name}:1")
     return found
+
+
+def _check_range(role: str, value: float) -> str:
+    """Why a stored value is implausible ('' when it is fine)."""
+    lo, hi = LIMITS[role]
+    if not math.isfinite(value):
+        return f"{role} is not finite ({value:g})"
+    if not lo <= value <= hi:
+        return f"{role} = {value:g} is outside the plausible range {lo:g} to {hi:g}"
+    return ""
 
 
 def ingest_runs(store: Store, inp: Input, skip_bad_rows: bool) -> IngestReport:
@@ -75,8 +92,11 @@ def ingest_runs(store: Store, inp: Input, skip_bad_rows: bool) -> IngestReport:
                 problems.add(rowno, col, f"not a number: {str(cells[col])[:60]!r}")
                 ok = False
                 continue
-            if x is not None and role != "loss" and x <= 0:
+            if x is not None and x <= 0:
                 problems.add(rowno, col, f"must be positive, got {cells[col]!r}")
+                ok = False
+            elif x is not None and (why := _check_range(role, x)):
+                problems.add(rowno, col, why)
                 ok = False
             vals[role] = x
         if ok and vals["loss"] is None:
@@ -101,6 +121,11 @@ def ingest_runs(store: Store, inp: Input, skip_bad_rows: bool) -> IngestReport:
             d = c / (6.0 * n)
         elif n is None and d is not None and c is not None:
             n = c / (6.0 * d)
+        derived = [f"{r}: {why}" for r, v in (("params", n), ("tokens", d), ("compute", c))
+                   if v is not None and (why := _check_range(r, v))]
+        if derived:
+            problems.add(rowno, None, "derived with C = 6ND, " + "; ".join(derived))
+            continue
         group = (cells.get(roles["group"]) or "").strip() if "group" in roles else ""
         out.append({"run_id": run_id, "group_name": group or inp.path.stem, "params": n,
                     "tokens": d, "compute": c, "loss": vals["loss"],

@@ -130,7 +130,7 @@ def section_capability(ctx: Context, data: ReportData) -> str | None:
     """Capability areas: the spread of the top-k models on each benchmark."""
     from convergent.analysis import capability_rows
 
-    data.capability = capability_rows(ctx.store, ctx.as_of, ctx.cfg)
+    data.capability = capability_rows(ctx.store, ctx.as_of, ctx.cfg, window_days=ctx.window_days)
     return (OK if any(r.get("level") not in (None, "insufficient") for r in data.capability)
             else NO_DATA)
 

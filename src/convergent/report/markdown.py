@@ -185,7 +185,10 @@ def _capability_row(r: dict[str, Any], data: ReportData, lang: str) -> dict[str,
 
 def level_rows(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """The seed's per-level matrix: criterion, the areas there, degree range, ★, rivals, n."""
+    from convergent.classify import l0_note
+
     rows = matrix_rows(data, lang)
+    note = l0_note(data.matrix, cfg)
     out = []
     for level in LEVEL_ORDER:
         here = [r for r in rows if r["level"] == level]
@@ -199,7 +202,8 @@ def level_rows(data: ReportData, cfg: dict[str, Any], lang: str) -> list[dict[st
             "level": level, "level_label": level_label(level, lang),
             "criterion": _criterion_text(level, cfg["classify"], lang),
             "areas": ", ".join(f"{r['name']} ({r['leader']})" if r["leader"] else r["name"]
-                               for r in here),
+                               for r in here)
+            or (note[lang == "zh"] if level == "L0" and note else ""),
             "degree": (f"{min(degs):.0f}–{max(degs):.0f}%" if len(degs) > 1
                        else fmt_degree(degs[0]) if degs else ""),
             "stars": stars(med), "controversy": "; ".join(contro),

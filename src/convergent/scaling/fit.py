@@ -76,6 +76,7 @@ class FitResult:
     bootstrap: Bootstrap | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    pure: bool = False
 
     @property
     def degenerate(self) -> bool:
@@ -122,6 +123,7 @@ class FitResult:
             "source": self.source,
             "seconds": self.seconds,
             "warnings": self.warnings,
+            "pure_power_law": self.pure,
         }
         if self.bootstrap is not None:
             out["bootstrap"] = self.bootstrap.to_dict()
@@ -174,25 +176,42 @@ def diagnose(form: Form, design: Design, theta: np.ndarray, f: float,
     if status == optim.MAX_ITER:
         problems.append("the optimiser did not converge")
     lo, hi = form.bounds(design)
+    pure = is_pure(form, design, theta)
     for name, v, a, b in zip(form.params, theta, lo, hi, strict=True):
+        if pure and name == form.floor_param:
+            continue
         if v <= a or v >= b:
             side = f"≤ {a:.4g}" if v <= a else f"≥ {b:.4g}"
             problems.append(f"parameter {name} = {v:.4g} is at its bound ({side})")
-    jac = jacobian(form, design, theta)
+    keep = [i for i, n in enumerate(form.params) if not (pure and n == form.floor_param)]
+    names = [form.params[i] for i in keep]
+    jac = jacobian(form, design, theta)[:, keep]
     norms = np.linalg.norm(jac, axis=0)
     scale = max(float(norms.max()), 1e-300)
-    dead = [n for n, v in zip(form.params, norms, strict=True) if v <= 1e-10 * scale]
+    dead = [n for n, v in zip(names, norms, strict=True) if v <= 1e-10 * scale]
     if dead:
         problems.append(f"the objective is flat in {', '.join(dead)} (no effect on predictions)")
-    elif len(theta) > 1:
+    elif len(keep) > 1:
         sv, vt = np.linalg.svd(jac / norms, full_matrices=False)[1:]
         cond = float(sv[0] / max(sv[-1], 1e-300))
         if cond > FLAT_CONDITION:
             weak = np.argsort(-np.abs(vt[-1]))[:2]
-            names = " and ".join(form.params[i] for i in weak)
-            problems.append(f"the objective is flat along a combination of {names} "
+            pair = " and ".join(names[i] for i in weak)
+            problems.append(f"the objective is flat along a combination of {pair} "
                             f"(condition number {cond:.2g}): parameters not identifiable")
     return problems
+
+
+#: A floor more than this many nats below the smallest y has no visible effect: E = 0.
+PURE_FLOOR_NATS = 8.0
+
+
+def is_pure(form: Form, design: Design, theta: np.ndarray) -> bool:
+    """True when the form's additive floor sits far below the data: a pure power law (E = 0)."""
+    if form.floor_param is None:
+        return False
+    e = float(theta[form.params.index(form.floor_param)])
+    return e <= float(design.logy.min()) - PURE_FLOOR_NATS
 
 
 def bootstrap_fit(form: Form, design: Design, theta: np.ndarray, delta: float, *, n: int,
@@ -216,6 +235,34 @@ def bootstrap_fit(form: Form, design: Design, theta: np.ndarray, delta: float, *
     samples = {k: np.asarray(v, dtype=float) for k, v in form.natural(res.x, design).items()}
     intervals = percentile_intervals({k: v[ok] for k, v in samples.items()}, ci)
     return Bootstrap(n, seed, ci, res.x, ok, samples, intervals)
+
+
+#: Log residuals more than this many robust standard deviations above the fit are outliers.
+OUTLIER_SIGMAS = 5.0
+
+
+def outlier_warning(result: FitResult) -> list[str]:
+    """A warning naming points far above the fitted law (at most one line).
+
+    The published Chinchilla procedure (Hoffmann et al. 2022, as re-run by Besiroglu et al.
+    2024) drops the five highest-loss points before fitting; this says when a file has such
+    points and how to do the same.
+    """
+    if result.n_points < 10:
+        return []
+    mu = result.form.predict_log(result.theta, result.design)[0]
+    r = result.design.logy - mu
+    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    if not sigma > 0:
+        return []
+    far = np.flatnonzero(r > np.median(r) + OUTLIER_SIGMAS * sigma)
+    if far.size == 0:
+        return []
+    rows = ", ".join(str(int(result.rows[i])) for i in far[np.argsort(-r[far])][:8])
+    return [f"{result.source}: {far.size} point(s) lie more than {OUTLIER_SIGMAS:g} robust "
+            f"standard deviations above the fitted {result.form.name} law (rows {rows}); "
+            "the published Chinchilla procedure drops the 5 highest-loss points "
+            "(--exclude-worst 5)"]
 
 
 def percentile_intervals(samples: dict[str, np.ndarray],
@@ -264,17 +311,31 @@ def fit(
                 "use the coverage form or drop those rows",
                 where=runs.where("pass_at_k", int(r[0])))
     design = frm.design(cols)
-    grid = frm.starts(design) if starts is None else np.atleast_2d(np.asarray(starts, float))
     t0 = time.perf_counter()
-    fine, b = multistart(frm, design, grid, delta, show=show_progress)
+    solve = getattr(frm, "solve", None)
+    if solve is not None:
+        if bootstrap:
+            raise ConvergentError(f"form {frm.name} has no bootstrap; use `scaling predict` "
+                                  "for intervals")
+        theta, f, problems = solve(design)
+        n_starts, status = 9, "converged"
+    else:
+        grid = frm.starts(design) if starts is None else np.atleast_2d(np.asarray(starts, float))
+        fine, b = multistart(frm, design, grid, delta, show=show_progress)
+        theta = fine.x[b]
+        f = float(fine.f[b])
+        problems = diagnose(frm, design, theta, f, int(fine.status[b]))
+        n_starts, status = len(grid), optim.STATUS_TEXT[int(fine.status[b])]
     seconds = {"grid": time.perf_counter() - t0}
-    theta = fine.x[b]
-    f = float(fine.f[b])
-    problems = diagnose(frm, design, theta, f, int(fine.status[b]))
     params = {k: float(v[0]) for k, v in frm.natural(theta, design).items()}
-    result = FitResult(frm, design, theta, params, f, delta, runs.rows.copy(), len(grid),
-                       optim.STATUS_TEXT[int(fine.status[b])], problems, runs.source,
-                       seconds=seconds, warnings=list(runs.warnings))
+    pure = is_pure(frm, design, theta)
+    if pure:
+        params["E"] = 0.0
+    result = FitResult(frm, design, theta, params, f, delta, runs.rows.copy(), n_starts,
+                       status, problems, runs.source, seconds=seconds,
+                       warnings=list(runs.warnings), pure=pure)
+    if not exclude_worst and not result.degenerate:
+        result.warnings += outlier_warning(result)
     if result.degenerate:
         if allow_degenerate:
             return result

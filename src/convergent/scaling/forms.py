@@ -65,6 +65,8 @@ class Form:
     target: str = "loss"
     exponents: tuple[str, ...] = ()
     power_law: bool = True
+    #: Internal parameter of an additive floor (log E); at its lower bound the law is pure.
+    floor_param: str | None = None
 
     @property
     def n_params(self) -> int:
@@ -261,11 +263,12 @@ class Kaplan(Form):
 
 
 class PowerLaw(Form):
-    """y = E + A·x^(−α) in one variable x (N, D, C or k)."""
+    """y = E + A·x^(−α) in one variable x (N, D, C, S, X or k); E = 0 is a pure power law."""
 
     description = "y = E + A*x^-alpha"
     params = ("a", "e", "alpha")
     exponents = ("alpha",)
+    floor_param = "e"
 
     def __init__(self, x: str = "C", target: str = "loss") -> None:
         self.x = x
@@ -332,6 +335,7 @@ class BrokenPowerLaw(Form):
 
     description = "y = E + A*x^-alpha * prod_i (1 + (x/x_i)^(1/f))^(-c_i*f)"
     exponents = ("alpha",)
+    floor_param = "e"
 
     def __init__(self, x: str = "C", breaks: int = 1, smooth: float = 0.25,
                  target: str = "loss") -> None:
@@ -431,6 +435,141 @@ class BrokenPowerLaw(Form):
             out[f"break{i + 1}"] = np.exp(ms[:, i] + xref)
             out[f"alpha{i + 1}"] = after.copy()
         return out
+
+
+class M4(Form):
+    """Alabdulmohsin et al. (2022), estimator M4: (y − E)/(E0 − y)^α = β·x^(−c).
+
+    E is the limit with unbounded x and E0 the loss before learning (y falls from E0 to E
+    along a power law that saturates at both ends). The prediction is implicit and is solved
+    by bisection. As in the paper, the fit minimises squared residuals of the log of the
+    left side against the log of the right side; with E and E0 fixed that problem is linear
+    in (log β, c, α), so only E and E0 are searched (variable projection).
+    """
+
+    description = "(y - E)/(E0 - y)^alpha = beta*x^-c"
+    params = ("log_beta", "c", "alpha", "e", "e0")
+    exponents = ("c",)
+
+    def __init__(self, x: str = "C", target: str = "loss", e0: float | None = None) -> None:
+        if e0 is not None and not e0 > 0:
+            raise ConvergentError(f"the M4 starting level E0 must be positive, got {e0}")
+        self.x = x
+        self.inputs = (x,)
+        self.centred = (x,)
+        self.target = target
+        self.e0 = e0
+        self.name = f"m4-{x}" if e0 is None else f"m4chance-{x}"
+        if e0 is not None:
+            self.params = ("log_beta", "c", "alpha", "e")
+
+    def spec(self) -> dict[str, Any]:
+        """Form name, variable, target and the fixed E0 if any."""
+        return {**super().spec(), "x": self.x, "e0": self.e0}
+
+    def _linear(self, u: np.ndarray, y: np.ndarray, e: float,
+                e0: float) -> tuple[np.ndarray, np.ndarray]:
+        """(log β, c, α) by least squares with c, α ≥ 0, and the residuals, for fixed E, E0."""
+        with np.errstate(all="ignore"):
+            lhs = np.log(y - e)
+            cols = np.column_stack([np.ones_like(u), -u, np.log(e0 - y)])
+        if not (np.all(np.isfinite(lhs)) and np.all(np.isfinite(cols))):
+            return np.full(3, np.nan), np.full(len(y), np.inf)
+        keep = [0, 1, 2]
+        coef = np.zeros(3)
+        for _ in range(3):
+            sol = np.linalg.lstsq(cols[:, keep], lhs, rcond=None)[0]
+            coef[:] = 0.0
+            coef[keep] = sol
+            neg = [j for j in keep[1:] if coef[j] < 0]
+            if not neg:
+                break
+            keep = [j for j in keep if j not in neg]
+        return coef, cols @ coef - lhs
+
+    def _bounds_e(self, y: np.ndarray) -> tuple[float, float, float]:
+        ymin, ymax = float(y.min()), float(y.max())
+        return ymin, ymax, max(ymax - ymin, 1e-9 * ymax)
+
+    def _unpack(self, t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """E in (0, min y) and E0 above max y from two unbounded search variables."""
+        ymin, ymax, span = self._bounds_e(y)
+        e = ymin * (0.5 * (1.0 + np.tanh(0.5 * t[0])))
+        if self.e0 is not None:
+            return float(e), self.e0
+        e0 = ymax + span * np.exp(np.clip(t[1], -20.0, 20.0))
+        return float(e), float(e0)
+
+    def solve(self, design: Design) -> tuple[np.ndarray, float, list[str]]:
+        """Fit from a small grid of (E, E0) starts; returns theta, objective, problems."""
+        from scipy.optimize import least_squares
+
+        u = design.logx[self.x] - design.ref.get(self.x, 0.0)
+        y = np.exp(design.logy)
+
+        def resid(t: np.ndarray) -> np.ndarray:
+            e, e0 = self._unpack(t, y)
+            with np.errstate(all="ignore"):
+                r = self._linear(u, y, e, e0)[1]
+            return np.where(np.isfinite(r), r, 1e6)
+
+        _, ymax, span = self._bounds_e(y)
+        if self.e0 is not None and not self.e0 > ymax:
+            return np.full(5, np.nan), np.inf, [
+                f"the fixed E0 = {self.e0:g} is not above the largest value {ymax:g}"]
+        t2s = [-3.0, 0.0, 3.0] if self.e0 is None else [0.0]
+        if ymax < 1.0 and self.e0 is None:  # error rates: also start from E0 = 1 (chance)
+            t2s.append(float(np.log((1.0 - ymax) / span)))
+        best = None
+        for t0 in itertools.product((-3.0, 0.0, 3.0), t2s):
+            sol = least_squares(resid, np.array(t0, dtype=float), method="lm", max_nfev=400)
+            if best is None or sol.cost < best.cost:
+                best = sol
+        e, e0 = self._unpack(best.x, y)
+        coef, r = self._linear(u, y, e, e0)
+        theta = np.array([coef[0], coef[1], coef[2], e, e0])
+        f = float(0.5 * np.sum(r**2))
+        problems = [] if np.all(np.isfinite(theta)) and np.isfinite(f) else [
+            "the objective is not finite at any start"]
+        if coef[1] <= 0:
+            problems.append("exponent c is 0: the loss does not fall with x")
+        return theta, f, problems
+
+    def predict_log(self, theta: np.ndarray, design: Design) -> np.ndarray:
+        """Log predictions (rows × points): w = f·(b − w)^α solved for w in (0, b) by bisection."""
+        t = np.atleast_2d(theta)
+        u = design.logx[self.x] - design.ref.get(self.x, 0.0)
+        lb, c, al, e, e0 = (t[:, i : i + 1] for i in range(5))
+        logf = lb - c * u[None, :]
+        b = np.broadcast_to(e0 - e, logf.shape).astype(float)
+        lo = np.zeros_like(logf)
+        hi = b.copy()
+        with np.errstate(all="ignore"):
+            for _ in range(80):
+                w = 0.5 * (lo + hi)
+                # h(w) = log w − log f − α log(b − w) rises with w: its root is the prediction
+                h = np.log(w) - logf - al * np.log(b - w)
+                above = h > 0
+                hi = np.where(above, w, hi)
+                lo = np.where(above, lo, w)
+        return np.log(e + 0.5 * (lo + hi))
+
+    def starts(self, design: Design) -> np.ndarray:
+        """Not used: M4 is fitted by `solve`."""
+        return np.zeros((1, 5))
+
+    def bounds(self, design: Design) -> tuple[np.ndarray, np.ndarray]:
+        """log β free, c and α non-negative, 0 ≤ E < min y, E0 > max y."""
+        y = np.exp(design.logy)
+        return (np.array([-np.inf, 0.0, 0.0, 0.0, float(y.max())]),
+                np.array([np.inf, np.inf, np.inf, float(y.min()), np.inf]))
+
+    def natural(self, theta: np.ndarray, design: Design) -> dict[str, np.ndarray]:
+        """β (in the units of x), c, α, E, E0."""
+        t = np.atleast_2d(theta)
+        xref = design.ref.get(self.x, 0.0)
+        return {"beta": np.exp(t[:, 0] + t[:, 1] * xref), "c": t[:, 1], "alpha": t[:, 2],
+                "E": t[:, 3], "E0": t[:, 4]}
 
 
 class Sigmoid(Form):
@@ -663,8 +802,11 @@ class Constant(Form):
         return {"E": np.exp(np.atleast_2d(theta)[:, 0])}
 
 
-FORM_NAMES = ("chinchilla", "kaplan", "power", "broken", "sigmoid", "testtime", "coverage",
-              "constant")
+FORM_NAMES = ("chinchilla", "kaplan", "power", "broken", "bnsl", "m4", "m4chance", "sigmoid",
+              "testtime", "coverage", "constant")
+
+#: Single-variable x names as typed (any case) → canonical column names.
+VARIABLES = {"n": "N", "d": "D", "c": "C", "s": "S", "x": "X", "k": "k"}
 
 
 def get_form(name: str, *, x: str | None = None, breaks: int = 1, smooth: float = 0.25,
@@ -672,7 +814,7 @@ def get_form(name: str, *, x: str | None = None, breaks: int = 1, smooth: float 
     """Form by name; `power-N`, `broken-C`, `broken2-C`, `sigmoid-C` set the variable inline."""
     base, _, inline = name.strip().lower().partition("-")
     var = (inline or x or "").strip()
-    var = {"n": "N", "d": "D", "c": "C", "k": "k"}.get(var.lower(), var) if var else ""
+    var = VARIABLES.get(var.lower(), var) if var else ""
     if base.startswith("broken") and base[6:].isdigit():
         breaks, base = int(base[6:]), "broken"
     if base == "chinchilla":
@@ -683,8 +825,17 @@ def get_form(name: str, *, x: str | None = None, breaks: int = 1, smooth: float 
         return PassAtK()
     if base == "coverage":
         return Coverage()
-    if base in ("power", "broken", "sigmoid", "constant") and var not in ("", "N", "D", "C", "k"):
-        raise ConvergentError(f"unknown variable {var!r} for form {base!r} (use N, D, C or k)")
+    if base in ("power", "broken", "sigmoid", "constant", "m4", "m4chance",
+                "bnsl") and var not in (
+            "", *VARIABLES.values()):
+        raise ConvergentError(f"unknown variable {var!r} for form {base!r} "
+                              f"(use {', '.join(VARIABLES.values())})")
+    if base == "m4":
+        return M4(var or "C")
+    if base == "m4chance":
+        return M4(var or "C", e0=1.0)
+    if base == "bnsl":
+        base = "broken"
     if base == "power":
         return PowerLaw(var or "C")
     if base == "broken":

@@ -1,9 +1,10 @@
 """Training runs for scaling fits: read a CSV, recognise its columns, check its values.
 
 Columns (any of the usual spellings): N (parameters), D (tokens), C (compute, FLOP),
-loss, accuracy, k (samples) and pass@k, and an optional group (e.g. an isoFLOP budget).
-Missing N, D or C is derived from the other two with C = 6·N·D. Errors and warnings
-name the file, the row (the line number in the file) and the column.
+S (training steps), X (training examples seen), loss, accuracy, k (samples) and pass@k,
+and an optional group (e.g. an isoFLOP budget). Missing N, D or C is derived from the
+other two with C = 6·N·D. Errors and warnings name the file, the row (the line number in
+the file) and the column.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import numpy as np
 
 from convergent.errors import ConvergentError
 
-NUMERIC = ("N", "D", "C", "loss", "accuracy", "k", "pass_at_k")
+NUMERIC = ("N", "D", "C", "S", "X", "loss", "accuracy", "k", "pass_at_k")
+
+#: Size columns a single-variable curve can run along, in the order they are preferred.
+X_COLUMNS = ("C", "D", "X", "N", "S", "k")
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "N": ("n", "params", "parameters", "nparams", "numparams", "numparameters", "modelsize",
@@ -27,15 +31,21 @@ ALIASES: dict[str, tuple[str, ...]] = {
           "datasetsize", "traintokens"),
     "C": ("c", "compute", "flops", "flop", "trainingflop", "trainingflops", "trainingcompute",
           "computeflop", "computeflops"),
-    "loss": ("loss", "l", "evalloss", "valloss", "validationloss", "testloss", "finalloss"),
+    "S": ("s", "steps", "step", "trainingsteps", "iterations", "iteration", "iter", "updates"),
+    "X": ("examples", "seenexamples", "examplesseen", "samplesseen", "trainingexamples",
+          "numexamples", "nexamples", "images", "sequences"),
+    "loss": ("loss", "l", "evalloss", "valloss", "validationloss", "testloss", "finalloss",
+             "error", "err", "errorrate", "perplexity", "logperplexity"),
     "accuracy": ("accuracy", "acc", "score", "evalaccuracy", "benchmarkaccuracy"),
     "k": ("k", "samples", "numsamples", "nsamples", "attempts"),
     "pass_at_k": ("pass@k", "passatk", "passk", "coverage"),
-    "group": ("group", "family", "isoflop", "isoflopgroup", "budget", "series"),
+    "group": ("group", "family", "isoflop", "isoflopgroup", "budget", "series", "groupname",
+              "experiment", "modelfamily", "setup"),
 }
 
 DESCRIBE = {
-    "N": "N (parameters)", "D": "D (tokens)", "C": "C (compute, FLOP)", "loss": "loss",
+    "N": "N (parameters)", "D": "D (tokens)", "C": "C (compute, FLOP)",
+    "S": "S (training steps)", "X": "X (examples seen)", "loss": "loss",
     "accuracy": "accuracy", "k": "k (samples)", "pass_at_k": "pass@k",
 }
 
@@ -51,6 +61,21 @@ def canonical_column(header: str) -> str | None:
         if key in names:
             return canon
     return None
+
+
+def x_variable(name: str | None, runs: Runs | None = None) -> str | None:
+    """Canonical variable of an `--x` value: a canonical name, a recognised header, or X.
+
+    Without a name, the first size column of `runs` (if given) is used.
+    """
+    if not name:
+        xs = runs.x_columns() if runs is not None else []
+        return xs[0] if xs else None
+    key = name.strip()
+    short = {"n": "N", "d": "D", "c": "C", "s": "S", "x": "X", "k": "k"}
+    if key.lower() in short:
+        return short[key.lower()]
+    return canonical_column(key) or "X"
 
 
 def _row_list(rows: np.ndarray, limit: int = 8) -> str:
@@ -96,6 +121,17 @@ class Runs:
         runs = cls(cols, np.arange(1, n + 1), source, headers, grp)
         runs._derive()
         return runs
+
+    def x_columns(self) -> list[str]:
+        """Size columns present (measured or derived), most preferred first."""
+        return [c for c in X_COLUMNS if c in self.columns]
+
+    def target(self) -> str:
+        """The measured outcome: loss, accuracy or pass@k, whichever the file has."""
+        for t in ("loss", "accuracy", "pass_at_k"):
+            if t in self.columns:
+                return t
+        raise ConvergentError("no loss, accuracy or pass@k column", where=self.source)
 
     def where(self, column: str, row: int) -> str:
         """`file:row:column` of one cell, as errors cite it."""
@@ -145,8 +181,11 @@ class Runs:
         return self.subset(keep)
 
     def require(self, names: list[str] | tuple[str, ...], *, n_params: int = 0,
-                form: str = "") -> dict[str, np.ndarray]:
-        """The named columns, checked: present, finite, in range, more than one scale."""
+                form: str = "", several_scales: bool = True) -> dict[str, np.ndarray]:
+        """The named columns, checked: present, finite, in range, more than one scale.
+
+        `several_scales=False` skips the last check (points to predict may share a scale).
+        """
         for name in names:
             if name not in self.columns:
                 have = ", ".join(sorted(self.headers.values())) or "none"
@@ -181,7 +220,7 @@ class Runs:
                 f"{len(self)} points ({_row_list(self.rows)}) but form {form} has "
                 f"{n_params} parameters; need at least as many points as parameters",
                 where=self.source)
-        for name in names:
+        for name in names if several_scales else ():
             if name in ("loss", "accuracy", "pass_at_k"):
                 continue
             v = out[name]
@@ -197,67 +236,95 @@ def _parse(cell: str) -> float:
     text = cell.strip().replace("_", "")
     if text == "":
         return math.nan
-    return float(text)
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(text)
+    return value
 
 
-def read_runs(path: str | Path) -> Runs:
-    """Read a runs CSV; unknown columns are ignored, unparsable numbers are errors."""
-    p = Path(path)
-    if not p.exists():
-        raise ConvergentError("no such file", where=str(path))
+def read_runs(path: str | Path, x: str | None = None) -> Runs:
+    """Read a runs CSV; unknown columns are ignored, unparsable numbers are errors.
+
+    `x` names the column a single-variable curve runs along: a canonical name (D, S …)
+    or any header of the file, which is then read as X (examples seen) if not recognised.
+    """
+    import io
+
+    from convergent.userfiles import read_text
+
+    text = read_text(path, "runs file")
     try:
-        handle = p.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConvergentError(f"cannot read: {exc.strerror}", where=str(path)) from exc
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ConvergentError("empty file", where=str(path)) from None
-        mapping: dict[int, str] = {}
-        headers: dict[str, str] = {}
-        for j, h in enumerate(header):
-            canon = canonical_column(h)
-            if canon is None:
-                continue
-            if canon in headers:
-                raise ConvergentError(
-                    f"columns {headers[canon]!r} and {h!r} both mean {DESCRIBE.get(canon, canon)}",
-                    where=f"{path}:1:{h}")
-            mapping[j] = canon
-            headers[canon] = h
-        values: dict[str, list[float]] = {c: [] for c in headers if c != "group"}
-        groups: list[str] = []
-        rows: list[int] = []
-        line = reader.line_num
-        for rec in reader:
-            line_end = reader.line_num
-            if not rec or all(not c.strip() for c in rec):
-                line = line_end
-                continue
-            row = line + 1
+        return _read(io.StringIO(text, newline=""), str(path), x)
+    except csv.Error as exc:
+        raise ConvergentError(f"not a readable CSV file: {exc}", where=str(path)) from None
+
+
+def _x_mapping(header: list[str], x: str | None, path: str) -> dict[int, str]:
+    """Column index of a user-named x column that is not otherwise recognised, read as X."""
+    if not x:
+        return {}
+    want = x.strip()
+    if want in NUMERIC or canonical_column(want) is not None:
+        return {}
+    hits = [j for j, h in enumerate(header) if _norm(h) == _norm(want)]
+    if not hits:
+        raise ConvergentError(f"no column named {want!r} (found: {', '.join(header)})",
+                              where=path)
+    return {hits[0]: "X"}
+
+
+def _read(handle, path: str, x: str | None) -> Runs:
+    reader = csv.reader(handle)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ConvergentError("empty file", where=path) from None
+    mapping: dict[int, str] = {}
+    headers: dict[str, str] = {}
+    named = _x_mapping(header, x, path)
+    for j, h in enumerate(header):
+        canon = named.get(j) or canonical_column(h)
+        if canon is None:
+            continue
+        if canon in headers:
+            raise ConvergentError(
+                f"columns {headers[canon]!r} and {h!r} both mean {DESCRIBE.get(canon, canon)}",
+                where=f"{path}:1:{h}")
+        mapping[j] = canon
+        headers[canon] = h
+    values: dict[str, list[float]] = {c: [] for c in headers if c != "group"}
+    groups: list[str] = []
+    rows: list[int] = []
+    line = reader.line_num
+    for rec in reader:
+        line_end = reader.line_num
+        if not rec or all(not c.strip() for c in rec):
             line = line_end
-            rows.append(row)
-            for j, canon in mapping.items():
-                cell = rec[j] if j < len(rec) else ""
-                if canon == "group":
-                    groups.append(cell.strip())
-                    continue
-                try:
-                    values[canon].append(_parse(cell))
-                except ValueError:
-                    raise ConvergentError(f"not a number: {cell!r}",
-                                          where=f"{path}:{row}:{headers[canon]}") from None
+            continue
+        row = line + 1
+        line = line_end
+        rows.append(row)
+        for j, canon in mapping.items():
+            cell = rec[j] if j < len(rec) else ""
+            if canon == "group":
+                groups.append(cell.strip())
+                continue
+            try:
+                values[canon].append(_parse(cell))
+            except ValueError:
+                shown = cell if len(cell) <= 40 else cell[:40] + "…"
+                raise ConvergentError(f"not a number: {shown!r}",
+                                      where=f"{path}:{row}:{headers[canon]}") from None
     if not rows:
-        raise ConvergentError("no data rows", where=str(path))
+        raise ConvergentError("no data rows", where=path)
     numeric = [c for c in headers if c != "group"]
     if not numeric:
         raise ConvergentError(
-            "no recognised columns; expected some of N/params, D/tokens, C/compute, loss, "
-            f"accuracy, k, pass@k (found: {', '.join(header)})", where=str(path))
+            "no recognised columns; expected some of N/params, D/tokens, C/compute, "
+            "steps, examples, loss, accuracy, k, pass@k "
+            f"(found: {', '.join(header)})", where=path)
     cols = {c: np.array(values[c], dtype=float) for c in numeric}
-    runs = Runs(cols, np.array(rows), str(path), headers,
+    runs = Runs(cols, np.array(rows), path, headers,
                 np.array(groups) if "group" in headers else None)
     runs._derive()
     return runs

@@ -12,30 +12,46 @@ from convergent.scaling.forms import Form, get_form
 from convergent.scaling.runs import Runs
 
 
-def scale_column(runs: Runs, form: Form) -> str:
-    """The column that orders runs by size: compute when known, else the form's variable."""
-    if form.target == "pass_at_k":
+def scale_column(runs: Runs, form: Form | None = None) -> str:
+    """The column that orders runs by size: compute when known, else the form's variable.
+
+    A form without inputs (the constant) takes the first size column the file has.
+    """
+    if form is not None and form.target == "pass_at_k":
         return "k"
     if "C" in runs.columns:
         return "C"
-    return form.inputs[-1]
+    if form is not None and form.inputs:
+        return form.inputs[-1]
+    xs = runs.x_columns()
+    if not xs:
+        have = ", ".join(sorted(runs.headers.values())) or "none"
+        raise ConvergentError("no size column to order the runs by (N/params, D/tokens, "
+                              f"C/compute, steps, examples, k); recognised columns: {have}",
+                              where=runs.source)
+    return xs[0]
 
 
-def holdout_split(runs: Runs, scale: str, holdout: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(runs: Runs, scale: str, holdout: float = 0.1, *,
+                  n_params: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks (train, test): test holds the largest runs by `scale`.
 
-    `holdout` below 1 is a fraction of the runs, otherwise a count; at least one run is
-    held out and at least half are kept.
+    `holdout` below 1 is a fraction of the runs (at least one), otherwise a count; the
+    runs kept must outnumber the parameters of the form by at least one.
     """
     n = len(runs)
-    if holdout <= 0:
+    if not holdout > 0 or not np.isfinite(holdout):
         raise ConvergentError(f"the hold-out must be positive, got {holdout}")
-    k = round(holdout * n) if holdout < 1 else int(holdout)
-    k = max(1, k)
-    if k > n // 2:
-        raise ConvergentError(f"holding out {k} of {n} runs leaves too few to fit; "
-                              "hold out at most half", where=runs.source)
-    v = runs.require([scale])[scale]
+    if holdout >= 1 and holdout != int(holdout):
+        raise ConvergentError(f"a hold-out of 1 or more is a count of runs, got {holdout}")
+    k = max(1, round(holdout * n)) if holdout < 1 else int(holdout)
+    most = n - (n_params + 1)
+    if k > most:
+        raise ConvergentError(
+            f"holding out {k} of {n} runs leaves {n - k} to fit {n_params} parameters; "
+            f"hold out at most {max(most, 0)} (the fit needs parameters + 1 runs)",
+            where=runs.source)
+    v = runs.require([scale], several_scales=False)[scale]
     order = np.argsort(-v, kind="stable")
     test = np.zeros(n, dtype=bool)
     test[order[:k]] = True
@@ -44,8 +60,10 @@ def holdout_split(runs: Runs, scale: str, holdout: float = 0.1) -> tuple[np.ndar
 
 def _errors(pred: np.ndarray, actual: np.ndarray) -> dict[str, float]:
     rel = np.abs(pred - actual) / np.abs(actual)
+    with np.errstate(all="ignore"):
+        lr = float(np.sqrt(np.mean(np.log(pred / actual) ** 2)))
     return {"mean": float(np.mean(rel)), "median": float(np.median(rel)),
-            "max": float(np.max(rel))}
+            "max": float(np.max(rel)), "log_rmse": lr}
 
 
 def holdout(runs: Runs, form: str | Form = "chinchilla", *, holdout: float = 0.1,
@@ -56,7 +74,7 @@ def holdout(runs: Runs, form: str | Form = "chinchilla", *, holdout: float = 0.1
     if exclude_worst:
         runs = runs.drop_worst(exclude_worst, frm.target)
     scale = scale_column(runs, frm)
-    train, test = holdout_split(runs, scale, holdout)
+    train, test = holdout_split(runs, scale, holdout, n_params=frm.n_params)
     result = fit(runs.subset(train), frm, delta=delta, show_progress=show_progress,
                  allow_degenerate=True)
     return _evaluate(result, runs.subset(test), scale)
@@ -71,7 +89,7 @@ def _evaluate(result: FitResult, test: Runs, scale: str) -> dict[str, Any]:
         "params": result.params, "objective": result.objective,
         "degenerate": result.degenerate, "problems": result.problems,
     }
-    cols = test.require((*frm.inputs, frm.target))
+    cols = test.require((*frm.inputs, frm.target), several_scales=False)
     pred = result.predict({k: cols[k] for k in frm.inputs}, n=len(test))
     out["predicted"] = [float(v) for v in pred]
     out["actual"] = [float(v) for v in cols[frm.target]]
@@ -80,29 +98,52 @@ def _evaluate(result: FitResult, test: Runs, scale: str) -> dict[str, Any]:
 
 
 def candidate_forms(runs: Runs) -> list[str]:
-    """Forms worth comparing on these columns."""
+    """Forms worth comparing on these columns (the default estimator first for a loss)."""
     cols = runs.columns
     if "loss" in cols:
         forms = []
         if "N" in cols and "D" in cols:
-            forms += ["chinchilla", "kaplan", "power-N", "power-D"]
-        if "C" in cols:
-            forms += ["power-C", "broken-C"]
+            forms += ["chinchilla", "kaplan"]
+        x = runs.x_columns()
+        if x:
+            forms += [f"auto-{x[0]}", f"m4-{x[0]}", f"power-{x[0]}", f"broken-{x[0]}"]
+        forms += [f"power-{v}" for v in x[1:] if v in ("N", "D")]
         return [*forms, "constant"]
     if "accuracy" in cols:
-        return ["sigmoid-C", "power-C", "constant"]
+        return ["sigmoid-C", "power-C", "constant"] if "C" in cols else [
+            *(f"sigmoid-{v}" for v in runs.x_columns()[:1]), "constant"]
     if "pass_at_k" in cols:
         return ["testtime", "coverage", "constant"]
     raise ConvergentError("no loss, accuracy or pass@k column to compare forms on",
                           where=runs.source)
 
 
-def _form_for(runs: Runs, name: str, options: dict[str, Any]) -> Form:
+def _form_for(runs: Runs, name: str, options: dict[str, Any]) -> Form | str:
+    """The form of a name; the default estimator stays a name (`auto-X`)."""
+    if name.split("-")[0].strip().lower() == "auto":
+        return name.strip().lower()
     frm = get_form(name, **options)
     if frm.name == "constant" or frm.name.startswith("power-"):
-        target = next(t for t in ("loss", "accuracy", "pass_at_k") if t in runs.columns)
-        frm.target = target
+        frm.target = runs.target()
     return frm
+
+
+def _auto_row(name: str, train: Runs, test: Runs, scale: str, delta: float) -> dict[str, Any]:
+    """Held-out result of the default estimator, in the layout of `_evaluate`."""
+    from convergent.scaling.select import estimate
+
+    x = name.partition("-")[2] or scale
+    x = {"n": "N", "d": "D", "c": "C", "s": "S", "x": "X"}.get(x.lower(), x)
+    est = estimate(train, x, target="loss", delta=delta)
+    cols = test.require((x, "loss"), several_scales=False)
+    pred = est.predict(cols[x])["predicted"]
+    return {"form": f"auto-{x}", "scale": scale, "train_points": len(train),
+            "test_points": len(test), "test_rows": [int(r) for r in test.rows],
+            "train_rows": [int(r) for r in train.rows],
+            "params": {m.name: m.weight for m in est.members if m.weight},
+            "objective": None, "degenerate": False, "problems": [],
+            "predicted": [float(v) for v in pred], "actual": [float(v) for v in cols["loss"]],
+            "error": _errors(pred, cols["loss"]), "power_law": False}
 
 
 def compare(runs: Runs, forms: list[str] | None = None, *, holdout: float = 0.1,
@@ -111,13 +152,28 @@ def compare(runs: Runs, forms: list[str] | None = None, *, holdout: float = 0.1,
     """Rank forms by held-out error and say whether a power law is supported at all."""
     names = forms or candidate_forms(runs)
     frms = [_form_for(runs, n, form_options) for n in names]
+    real = [f for f in frms if isinstance(f, Form)]
     if exclude_worst:
-        runs = runs.drop_worst(exclude_worst, frms[0].target)
-    scale = scale_column(runs, frms[0])
-    train, test = holdout_split(runs, scale, holdout)
+        runs = runs.drop_worst(exclude_worst, real[0].target if real else runs.target())
+    scale = scale_column(runs, real[0] if real else None)
+    fewest = min((f.n_params for f in real), default=3)
+    train, test = holdout_split(runs, scale, holdout, n_params=fewest)
     train_runs, test_runs = runs.subset(train), runs.subset(test)
     results = []
     for frm in frms:
+        if isinstance(frm, str):
+            try:
+                results.append(_auto_row(frm, train_runs, test_runs, scale, delta))
+            except ConvergentError as exc:
+                results.append({"form": frm, "degenerate": True, "problems": [str(exc)],
+                                "power_law": False, "error": None})
+            continue
+        if len(train_runs) < frm.n_params + 1:
+            results.append({"form": frm.name, "degenerate": True, "power_law": frm.power_law,
+                            "error": None, "problems": [
+                                f"{len(train_runs)} runs left to fit {frm.n_params} "
+                                "parameters (needs parameters + 1)"]})
+            continue
         try:
             res = fit(train_runs, frm, delta=delta, show_progress=show_progress,
                       allow_degenerate=True)
