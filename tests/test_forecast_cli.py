@@ -43,18 +43,30 @@ def run(store: Store, monkeypatch: pytest.MonkeyPatch):
 def test_forecast_default_json_and_table(run) -> None:
     rows = json.loads(run("--area", "ffn", "--json", "--bootstrap", "40"))
     assert [r["area"] for r in rows] == ["ffn"]
-    assert rows[0]["fit"] == "ok" and rows[0]["cross_90"]["status"] == "forecast"
+    r = rows[0]
+    assert [c["horizon"] for c in r["shares"]] == [1, 2]
+    for cell in r["shares"]:
+        assert abs(sum(cell["shares"].values()) - 1.0) < 1e-9
+        assert set(cell["low"]) == set(cell["shares"]) == set(r["components"])
     text = run("--area", "ffn", "--bootstrap", "0", "--lang", "zh")
     assert "收敛时间预测" in text and "截至 2025-12-31" in text
     csv = run("--area", "ffn", "--csv", "--bootstrap", "0")
-    assert "cross_90_date" in csv.splitlines()[0]
+    head = csv.splitlines()[0]
+    assert "cross_90_date" in head and "share_1y_dense" in head and "high_2y_other" in head
 
 
 def test_backtest_command(run) -> None:
     data = json.loads(run("backtest", "--json"))
-    assert {"summary", "predictability", "cases"} <= set(data)
-    assert {s["method"] for s in data["summary"]} >= {"persistence", "linear", "auto"}
-    assert "Predictability by layer" in run("backtest")
+    assert {"pooled", "areas", "default_method", "selection", "predictability",
+            "rows"} <= set(data)
+    methods = {s["method"] for s in data["pooled"]}
+    assert methods >= {"persistence", "linear", "auto"}
+    assert {s["horizon"] for s in data["pooled"]} == {1, 2}
+    assert all("coverage" in s and "skill_vs_linear" in s for s in data["pooled"])
+    early = json.loads(run("backtest", "--as-of", "2022-06-30", "--json"))
+    assert early["as_of"] == "2022-06-30"
+    assert max(r["target"] for r in early["rows"]) <= "2022-06-30"
+    assert "Per area (auto)" in run("backtest")
 
 
 def test_history_and_timeline_commands(run) -> None:

@@ -37,7 +37,8 @@ def test_packaged_registry_has_the_seeds_four() -> None:
     market = preds["foundation-model-market-3-to-5"]
     assert market.due == dt.date(2027, 12, 31) and market.threshold == [3, 5]
     for p in preds.values():
-        assert p.statement.zh and p.statement.en and p.criteria and 0 < p.probability < 1
+        # the seed states no probability, so none is invented
+        assert p.statement.zh and p.statement.en and p.criteria and p.probability is None
         if p.resolver.kind == "manual":
             assert p.resolver.evidence and p.resolver.resolution is None
 
@@ -100,8 +101,51 @@ def test_seed_predictions_are_open_before_due(evaluated: dict[str, dict]) -> Non
 def test_brier_summary(evaluated: dict[str, dict]) -> None:
     s = brier_summary(list(evaluated.values()))
     scores = [r["brier"] for r in evaluated.values() if r["brier"] is not None]
-    assert s["resolved"] == len(scores) == 5
+    assert s["scored"] == len(scores) == 5
+    assert s["resolved"] == sum(r["status"] == "resolved" for r in evaluated.values())
+    assert s["resolved"] + s["undetermined"] + s["open"] == len(evaluated)
     assert s["mean_brier"] == pytest.approx(sum(scores) / 5)
+
+
+def test_due_date_passed_before_the_evidence_reaches_it() -> None:
+    """Read after the due date with evidence ending before it: undetermined, saying why."""
+    store = _store()                                   # evidence ends 2025-12-31
+    rows = {r["id"]: r for r in evaluate_predictions(store, CFG, None, dt.date(2026, 9, 1))}
+    mcp = rows["mcp-agent-standard"]
+    assert mcp["status"] == ("undetermined — evidence ends 2025-12-31, before the due date")
+    assert mcp["outcome"] is None and mcp["brier"] is None
+    assert rows["foundation-model-market-3-to-5"]["status"].startswith("open")
+    # read before the due date, the same prediction is simply open
+    early = {r["id"]: r for r in evaluate_predictions(store, CFG, None, dt.date(2026, 1, 15))}
+    assert early["mcp-agent-standard"]["status"] == "open"
+
+
+def test_only_stated_probabilities_are_scored(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("""
+- id: stated
+  statement: {zh: 中, en: stated}
+  made: 2022-01-01
+  due: 2024-12-31
+  probability: 0.25
+  metric: {measure: share, area: agent_protocol, option: MCP}
+  comparator: ">="
+  threshold: 0.5
+  resolver: {kind: metric}
+- id: unstated
+  statement: {zh: 中, en: unstated}
+  made: 2022-01-01
+  due: 2024-12-31
+  metric: {measure: share, area: agent_protocol, option: MCP}
+  comparator: ">="
+  threshold: 0.5
+  resolver: {kind: metric}
+""", "utf-8")
+    rows = {r["id"]: r for r in evaluate_predictions(_store(), CFG, path, AS_OF,
+                                                    include_packaged=False)}
+    assert rows["stated"]["outcome"] is True and rows["unstated"]["outcome"] is True
+    assert rows["stated"]["brier"] == pytest.approx(0.75 ** 2)
+    assert rows["unstated"]["probability"] is None and rows["unstated"]["brier"] is None
 
 
 def test_malformed_fixture_names_file_line_and_id() -> None:
@@ -153,6 +197,60 @@ def test_duplicate_of_packaged_id_is_an_error(tmp_path: Path) -> None:
                     "  resolver: {kind: manual, evidence: x}\n", "utf-8")
     with pytest.raises(ConvergentError, match="duplicate id"):
         load_registry(path)
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    ("probability: true", "not true/false"),
+    ("probability: .inf", "finite"),
+    ("probability: 1.5", "less than or equal to 1"),
+    ("due: 2023-02-29", "bad date '2023-02-29'"),
+    ("due: 2023-13", "bad date"),
+])
+def test_bad_values_are_refused(tmp_path: Path, content: str, needle: str) -> None:
+    key = content.split(":")[0]
+    body = {"probability": "probability: 0.5", "due": "due: 2025-01-01"}
+    body[key] = content
+    path = tmp_path / "v.yaml"
+    path.write_text(f"- id: v\n  statement: {{zh: 中, en: en}}\n  made: 2022-01-01\n"
+                    f"  {body['due']}\n  {body['probability']}\n"
+                    "  resolver: {kind: manual, evidence: x}\n", "utf-8")
+    with pytest.raises(ConvergentError) as err:
+        load_registry(path, include_packaged=False)
+    msg = str(err.value)
+    assert "v.yaml:1" in msg and needle in msg and "\n" not in msg, msg
+
+
+def test_threshold_must_be_a_finite_number(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("- id: t\n  statement: {zh: 中, en: en}\n  made: 2022-01-01\n"
+                    "  due: 2025-01-01\n  metric: {measure: hhi, area: ffn}\n"
+                    "  comparator: '<'\n  threshold: .inf\n  resolver: {kind: metric}\n",
+                    "utf-8")
+    with pytest.raises(ConvergentError, match="finite"):
+        load_registry(path, include_packaged=False)
+
+
+def test_unreadable_registry_files_give_one_line(tmp_path: Path) -> None:
+    import os
+
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("- id: caf\xe9\n".encode("latin-1"))
+    utf16 = tmp_path / "u16.yaml"
+    utf16.write_bytes("- id: x\n".encode("utf-16"))
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    aliases = tmp_path / "alias.yaml"
+    aliases.write_text("a: &x [1, 2]\nb: [*x, *x]\n", "utf-8")
+    nested = tmp_path / "deep.yaml"
+    nested.write_text("[" * 5000 + "]" * 5000, "utf-8")
+    cases = [(latin, "not valid UTF-8"), (utf16, "statement: Field required"),
+             (tmp_path, "is a folder"), (fifo, "not a regular file"), (aliases, "aliases"),
+             (nested, "YAML")]
+    for path, needle in cases:
+        with pytest.raises(ConvergentError) as err:
+            load_registry(path, include_packaged=False)
+        msg = str(err.value)
+        assert str(path) in msg and needle in msg and "\n" not in msg, msg
 
 
 def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:

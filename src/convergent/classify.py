@@ -22,6 +22,7 @@ from convergent.measures import (
     build_segment_cubes,
     day_number,
     evidence_as_of,
+    trend_ends,
     trend_pp_per_year,
 )
 from convergent.registry import get_area, registry
@@ -177,10 +178,7 @@ class Classifier:
                 for area in self.areas]
 
     def _trend_ends(self, end: np.ndarray) -> np.ndarray:
-        w = self.cfg["window"]
-        steps = int(w["trend_span_months"] // w["trend_step_months"])
-        offs = np.array([months_to_days(k * w["trend_step_months"]) for k in range(steps, -1, -1)])
-        return np.asarray(end)[..., None] - offs                 # [..., steps+1]
+        return trend_ends(end, self.cfg)                         # [..., steps+1]
 
     def _one(self, area_id: str, as_of: dt.date, length: int, seg_cubes: list[SegmentCube],
              seed_offset: int, with_certainty: bool) -> AreaResult:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import numpy as np
 
+from convergent.dates import months_to_days
 from convergent.registry import registry
 from convergent.schema import UNKNOWN
 
@@ -207,6 +208,27 @@ def trend_pp_per_year(shares_over_time: np.ndarray, ends: np.ndarray, n: np.ndar
     from convergent.stats import slopes
 
     return slopes(np.asarray(ends) / 365.25, shares_over_time, np.asarray(n) >= min_n) * 100.0
+
+
+def trend_ends(end: np.ndarray | int, cfg: dict[str, Any]) -> np.ndarray:
+    """Window ends of the trend fit: every `trend_step_months` over `trend_span_months`
+    back from each end, oldest first ([..., steps + 1])."""
+    w = cfg["window"]
+    steps = int(w["trend_span_months"] // w["trend_step_months"])
+    offs = np.array([months_to_days(k * w["trend_step_months"]) for k in range(steps, -1, -1)])
+    return np.asarray(end)[..., None] - offs
+
+
+def share_trends(cube: AreaCube, end: int, length: int, cfg: dict[str, Any]) -> np.ndarray:
+    """The one share trend of every option (pp/yr) at day `end`: the slope of its share
+    over the trend windows, all ending on or before `end`. Matrix and forecasts use it."""
+    if not cube.options:
+        return np.zeros(0)
+    ends = trend_ends(end, cfg)
+    counts = cube.counts(ends, length)
+    n = counts.sum(axis=1)
+    shares = np.divide(counts, n[:, None], out=np.zeros_like(counts), where=n[:, None] > 0)
+    return trend_pp_per_year(shares, ends, n, cfg["classify"]["min_n"])
 
 
 @dataclass

@@ -70,7 +70,8 @@ def coverage(
     if markdown:
         lines = ["| " + " | ".join(h for _, h in cols) + " |",
                  "|" + "---|" * len(cols)]
-        lines += ["| " + " | ".join(str(r.get(k, "")) for k, _ in cols) + " |" for r in matrix]
+        lines += ["| " + " | ".join(str(r.get(k) or "—") for k, _ in cols) + " |"
+                  for r in matrix]
         sys.stdout.write("\n".join(lines) + "\n")
         return
     emit(matrix, columns=cols, title="Known / all entities per area and year")

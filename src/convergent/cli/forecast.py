@@ -41,7 +41,20 @@ def crossing_text(cell: dict[str, Any], zh: bool) -> str:
     if status.startswith("not within"):
         return status.replace("not within ", "").replace(" years", " 年内不会达到") if zh \
             else status
+    if status == "no forecast skill":
+        return "无预测技能" if zh else status
     return "无拟合" if zh else "no fit"
+
+
+def share_text(r: dict[str, Any], h: int) -> str:
+    """The target's forecast share `h` years ahead with its interval, or "—"."""
+    cell = next((s for s in r["shares"] if s["horizon"] == h), None)
+    if cell is None or r["target"] not in cell["shares"]:
+        return "—"
+    k = r["target"]
+    iv = (f" [{cell['low'][k]:.0%}–{cell['high'][k]:.0%}]" if cell["low"] is not None
+          else "")
+    return f"{cell['shares'][k]:.0%}{iv}"
 
 
 @app.callback(invoke_without_command=True)
@@ -56,8 +69,12 @@ def forecast(
     csv: CsvOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Per area: the fitted S-curve and when the leader (or a challenger taking over)
-    crosses the L3 (0.90) and L4 (0.95) shares, with bootstrap intervals."""
+    """Per area: the forecast share vector 1 and 2 years ahead (every option and "other",
+    with 90 % intervals) and when the leader (or a challenger taking over) crosses the L3
+    and L4 shares; areas where the back-test shows no skill get persistence instead.
+
+    Example: convergent forecast --area attention --as-of 2025-12-31 --json
+    """
     if ctx.invoked_subcommand is not None:
         return
     from convergent.forecast.crossings import forecast_areas
@@ -78,16 +95,19 @@ def forecast(
             f"{r['target']} ({'接管' if zh else 'takes over'} {_month(r['takeover'])})"
         table.append({
             "area": r["name_zh"] if zh else r["name_en"], "layer": r["layer"], "leader": lead,
-            "target": target if r["fit"] == "ok" else "—",
+            "target": target if r["target"] else "—",
             "method": r["method"] or "—",
             "trend": None if r["trend_pp"] is None else f"{r['trend_pp']:+.1f}",
+            "s1": share_text(r, 1), "s2": share_text(r, 2),
             "c90": crossing_text(r["cross_90"], zh), "c95": crossing_text(r["cross_95"], zh),
             "note": r["no_fit_reason"] or "",
         })
-    heads = (["领域", "层", "领先方案", "预测对象", "方法", "趋势 pp/年", "≥90%", "≥95%", "说明"]
+    heads = (["领域", "层", "领先方案", "预测对象", "方法", "趋势 pp/年", "1 年后", "2 年后",
+              "≥90%", "≥95%", "说明"]
              if zh else ["area", "layer", "leader", "target", "method", "trend pp/yr",
-                         "≥90% share", "≥95% share", "note"])
-    keys = ["area", "layer", "leader", "target", "method", "trend", "c90", "c95", "note"]
+                         "in 1 yr", "in 2 yr", "≥90% share", "≥95% share", "note"])
+    keys = ["area", "layer", "leader", "target", "method", "trend", "s1", "s2", "c90", "c95",
+            "note"]
     emit(table, columns=list(zip(keys, heads, strict=True)),
          title=f"{'收敛时间预测' if zh else 'Convergence forecasts'} — "
                f"{'截至' if zh else 'as of'} {when.isoformat()}")
@@ -95,55 +115,76 @@ def forecast(
 
 def _flat(r: dict[str, Any]) -> dict[str, Any]:
     """A forecast row with its crossing cells spread into columns (for CSV)."""
-    out = {k: v for k, v in r.items() if k not in ("cross_90", "cross_95", "adoption")}
+    drop = ("cross_90", "cross_95", "adoption", "shares", "components", "skill",
+            "default_method")
+    out = {k: v for k, v in r.items() if k not in drop}
     for key in ("cross_90", "cross_95"):
         for sub in ("status", "date", "low", "high", "p_cross"):
             out[f"{key}_{sub}"] = r[key][sub]
+    for cell in r["shares"]:
+        h = cell["horizon"]
+        out[f"method_{h}y"] = cell["method"]
+        for label, v in cell["shares"].items():
+            out[f"share_{h}y_{label}"] = v
+            out[f"low_{h}y_{label}"] = None if cell["low"] is None else cell["low"][label]
+            out[f"high_{h}y_{label}"] = None if cell["high"] is None else cell["high"][label]
     return out
 
 
 @app.command("backtest")
 def backtest_cmd(
+    as_of: AsOfOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
     csv: CsvOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Back-test every method against persistence and a linear trend (MAE, skill)."""
-    from convergent.classify import Classifier
-    from convergent.forecast.backtest import backtest, predictability, summary
+    """Rolling-origin back-test of the share-vector forecasts against persistence and a
+    linear trend: MAE, skill and 90 % interval coverage, pooled and per area.
 
-    store, cfg, when, _ = setup(db, config, None)
-    rows = backtest(store, cfg, clf=Classifier(store, cfg), data_end=when)
-    summ = summary(rows)
+    Example: convergent forecast backtest --as-of 2023-12-31 --json
+    """
+    from convergent.classify import Classifier
+    from convergent.forecast.backtest import predictability, report, run
+
+    store, cfg, when, _ = setup(db, config, as_of)
+    result = run(store, cfg, Classifier(store, cfg), when)
+    rep = report(result)
+    rows = result["rows"]
     if json:
         emit([], as_json=True, data={
-            "data_end": when, "summary": summ,
-            "predictability": {"areas": predictability(rows, "area", cfg=cfg),
-                               "layers": predictability(rows, "layer", cfg=cfg)},
-            "cases": rows})
+            **rep, "predictability": {"areas": predictability(rows, "area", cfg=cfg),
+                                      "layers": predictability(rows, "layer", cfg=cfg)},
+            "rows": rows})
         return
     if csv:
-        emit(summ, as_csv=True)
+        emit(rep["pooled"], as_csv=True)
         return
     zh = lang == Lang.zh
-    table = [{**s, "mae": f"{s['mae']:.3f}",
-              "skill": None if s["skill"] != s["skill"] else f"{s['skill']:+.2f}"}
-             for s in summ]
-    heads = (["方法", "提前(年)", "案例", "无拟合", "MAE", "相对持续性技能"] if zh else
-             ["method", "horizon (yr)", "cases", "no fit", "MAE", "skill vs persistence"])
-    keys = ["method", "horizon", "cases", "no_fit", "mae", "skill"]
+
+    def pct(x: float | None, fmt: str) -> str | None:
+        return None if x is None else format(x, fmt)
+
+    table = [{**s, "mae": f"{s['mae']:.4f}", "skill": pct(s["skill"], "+.3f"),
+              "coverage": pct(s["coverage"], ".0%")} for s in rep["pooled"]]
+    heads = (["方法", "提前(年)", "案例", "MAE", "相对持续性技能", "90% 区间覆盖率"] if zh else
+             ["method", "horizon (yr)", "cases", "MAE", "skill vs persistence",
+              "90% coverage"])
+    keys = ["method", "horizon", "cases", "mae", "skill", "coverage"]
     emit(table, columns=list(zip(keys, heads, strict=True)),
          title=f"{'回测' if zh else 'Back-test'} — "
-               f"{'数据截至' if zh else 'evidence to'} {when.isoformat()}")
-    pred = predictability(rows, "layer", cfg=cfg)
-    prow = [{"layer": k, "stars": "★" * v["stars"] + "☆" * (5 - v["stars"]),
-             "mae": f"{v['mae']:.3f}", "cases": v["cases"]} for k, v in pred.items()]
-    emit(prow, columns=[("layer", "层" if zh else "layer"),
-                        ("stars", "可预测性" if zh else "predictability"),
-                        ("mae", "MAE (auto, 1 yr)"), ("cases", "案例" if zh else "cases")],
-         title="可预测性" if zh else "Predictability by layer")
+               f"{'截至' if zh else 'as of'} {when.isoformat()}")
+    chosen = ", ".join(f"{h} yr: {m}" for h, m in rep["default_method"].items())
+    typer.echo(f"{'默认方法' if zh else 'default method'}: {chosen}")
+    auto = [s for s in rep["areas"] if s["method"] == "auto"]
+    arow = [{"area": s["area"], "horizon": s["horizon"], "cases": s["cases"],
+             "mae": f"{s['mae']:.4f}", "skill": pct(s["skill"], "+.2f")} for s in auto]
+    emit(arow, columns=[("area", "领域" if zh else "area"),
+                        ("horizon", "提前(年)" if zh else "horizon (yr)"),
+                        ("cases", "案例" if zh else "cases"), ("mae", "MAE (auto)"),
+                        ("skill", "技能" if zh else "skill")],
+         title="各领域" if zh else "Per area (auto)")
 
 
 @app.command("history")

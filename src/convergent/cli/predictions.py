@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +26,11 @@ def predictions(
     csv: CsvOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Each prediction's status, the current value of its metric, and Brier scores."""
+    """Each prediction's status, the current value of its metric, and Brier scores (only
+    for stated probabilities). Without --as-of the registry is read as of today.
+
+    Example: convergent predictions --registry mine.yaml --as-of 2026-06-30
+    """
     from convergent.errors import ConvergentError
     from convergent.forecast.predictions import brier_summary, evaluate_predictions, load_registry
 
@@ -33,11 +38,12 @@ def predictions(
         raise ConvergentError("--only-file needs --registry FILE")
     load_registry(registry_file, include_packaged=not only_file)
     store, cfg, when, _ = setup(db, config, as_of)
-    rows = evaluate_predictions(store, cfg, registry_file, when,
+    clock = when if as_of else dt.date.today()
+    rows = evaluate_predictions(store, cfg, registry_file, clock,
                                 include_packaged=not only_file)
     summ = brier_summary(rows)
     if json:
-        emit(rows, as_json=True, data={"as_of": when, "predictions": rows, "summary": summ})
+        emit(rows, as_json=True, data={"as_of": clock, "predictions": rows, "summary": summ})
         return
     if csv:
         emit(rows, as_csv=True)
@@ -51,7 +57,8 @@ def predictions(
         outcome = None if r["outcome"] is None else ("✓" if r["outcome"] else "✗")
         table.append({
             "id": r["id"], "statement": r["statement_zh"] if zh else r["statement_en"],
-            "due": r["due"], "p": f"{r['probability']:.2f}",
+            "due": r["due"],
+            "p": "—" if r["probability"] is None else f"{r['probability']:.2f}",
             "resolver": r["condition"] or ("人工" if zh else "manual"),
             "value": value, "status": r["status"] + (f" {outcome}" if outcome else ""),
             "brier": None if r["brier"] is None else f"{r['brier']:.3f}",
@@ -61,10 +68,12 @@ def predictions(
     keys = ["id", "statement", "due", "p", "resolver", "value", "status", "brier"]
     emit(table, columns=list(zip(keys, heads, strict=True)),
          title=f"{'预测登记' if zh else 'Prediction registry'} — "
-               f"{'截至' if zh else 'as of'} {when.isoformat()}")
+               f"{'截至' if zh else 'as of'} {clock.isoformat()}")
     mean = summ["mean_brier"]
-    typer.echo(f"{'已判定' if zh else 'resolved'} {summ['resolved']}, "
-               f"{'未判定' if zh else 'open'} {summ['open']}; "
+    typer.echo(f"{'已判定' if zh else 'resolved'} {summ['resolved']} "
+               f"({'有概率' if zh else 'with a probability'} {summ['scored']}), "
+               f"{'无法判定' if zh else 'undetermined'} {summ['undetermined']}, "
+               f"{'未到期' if zh else 'open'} {summ['open']}; "
                f"{'平均 Brier' if zh else 'mean Brier'} "
                f"{'—' if mean is None else f'{mean:.3f}'}")
 

@@ -190,21 +190,29 @@ class Drivers(_Section):
 
 
 class Forecast(_Section):
-    """S-curve forecasts and their back-tests (docs/forecasting.md)."""
+    """Share-vector forecasts and their back-tests (docs/forecasting.md)."""
 
     step_months: Step
-    fit_years: Annotated[int, Field(strict=True, ge=1, le=50)]
-    min_points: Annotated[int, Field(strict=True, ge=3, le=1000)]
-    min_trend_pp: Annotated[float, Field(strict=True, ge=0, le=100)]
+    max_options: Annotated[int, Field(strict=True, ge=1, le=50)]
+    max_rate: Annotated[float, Field(strict=True, gt=0, le=20)]
+    damping: Annotated[list[Annotated[float, Field(strict=True, gt=0, le=1)]],
+                       Field(min_length=1, max_length=20)]
+    method: Annotated[str, Field(strict=True, pattern=r"^(auto|persistence|linear|"
+                                                       r"logratio_[0-9.]+)$")]
     horizon_years: Annotated[int, Field(strict=True, ge=1, le=100)]
-    bootstrap: Annotated[int, Field(strict=True, ge=10, le=100_000)]
+    horizons: Annotated[list[Annotated[int, Field(strict=True, ge=1, le=20)]],
+                        Field(min_length=1, max_length=10)]
+    bootstrap: Annotated[int, Field(strict=True, ge=0, le=100_000)]
     interval: Annotated[float, Field(strict=True, gt=0, lt=1)]
     seed: Seed
-    method: Annotated[str, Field(strict=True, min_length=1, max_length=40)]
-    linear_years: Annotated[int, Field(strict=True, ge=1, le=50)]
     backtest_first_cutoff: Year
+    backtest_step_months: Step
     backtest_horizons: Annotated[list[Annotated[int, Field(strict=True, ge=1, le=20)]],
                                  Field(min_length=1, max_length=10)]
+    min_cases: Annotated[list[Annotated[int, Field(strict=True, ge=1, le=100_000)]],
+                         Field(min_length=1, max_length=10)]
+    min_area_cases: Annotated[int, Field(strict=True, ge=1, le=100_000)]
+    min_interval_errors: Annotated[int, Field(strict=True, ge=1, le=10_000_000)]
     stars_mae: Stars
 
     @field_validator("stars_mae")
@@ -213,6 +221,12 @@ class Forecast(_Section):
         if any(a >= b for a, b in itertools.pairwise(cuts)):
             raise ValueError("must be four increasing errors (★★★★★ first)")
         return cuts
+
+    @model_validator(mode="after")
+    def _one_minimum_per_horizon(self) -> Forecast:
+        if len(self.min_cases) != len(self.backtest_horizons):
+            raise ValueError("min_cases needs one number per backtest_horizons entry")
+        return self
 
 
 class Report(_Section):

@@ -6,7 +6,7 @@ import datetime as dt
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from convergent.forecast.series import forecast_settings, quarter_ends
+from convergent.dates import period_ends
 
 if TYPE_CHECKING:
     from convergent.classify import Classifier
@@ -28,10 +28,7 @@ def level_history(store: Store, cfg: dict[str, Any], start: dt.date | None = Non
     clf = clf or Classifier(store, cfg, areas)
     end = end or evidence_as_of(store)
     start = start or dt.date(2023, 1, 1)
-    step = int(forecast_settings(cfg)["step_months"])
-    dates = quarter_ends(start, end, step)
-    if not dates or dates[-1] != end:
-        dates.append(end)
+    dates = period_ends(start, end, int(cfg["forecast"]["step_months"]), include_last=True)
     keep = set(areas) if areas else None
     rows = []
     for when in dates:

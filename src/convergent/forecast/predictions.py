@@ -4,6 +4,7 @@ measures (or by hand with evidence), scored with the Brier score once resolved."
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 import re
 from importlib import resources
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from convergent.store import Store
 
 PACKAGED = "predictions.yaml"
+MAX_BYTES = 4 * 2**20
 MEASURES = ("share", "leader", "leader_share", "top2_share", "top_k_share", "hhi",
             "effective_n", "count_at_least", "n", "degree", "level")
 TEXT_MEASURES = ("leader", "level")
@@ -41,6 +43,21 @@ def _date(value: Any) -> Any:
 
 
 DateLike = Annotated[dt.date, BeforeValidator(_date)]
+
+
+def _number(value: Any) -> Any:
+    """A finite number: YAML's true/false and .inf/.nan are not numbers here."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    if isinstance(value, list):
+        return [_number(v) for v in value]
+    return value
+
+
+Probability = Annotated[float | None, BeforeValidator(_number)]
+Threshold = Annotated[float | str | list[float], BeforeValidator(_number)]
 
 
 class _Strict(BaseModel):
@@ -86,7 +103,7 @@ class Condition(_Strict):
 
     metric: Metric
     comparator: Literal[">=", ">", "<=", "<", "==", "!=", "between"]
-    threshold: float | str | list[float]
+    threshold: Threshold
 
     @model_validator(mode="after")
     def _consistent(self) -> Condition:
@@ -159,12 +176,12 @@ class Prediction(_Strict):
     source: str | None = None
     made: DateLike
     due: DateLike
-    probability: float = Field(ge=0, le=1)
+    probability: Probability = Field(default=None, ge=0, le=1)
     probability_basis: str | None = None
     criteria: str | None = None
     metric: Metric | None = None
     comparator: Literal[">=", ">", "<=", "<", "==", "!=", "between"] | None = None
-    threshold: float | str | list[float] | None = None
+    threshold: Threshold | None = None
     also: list[Condition] = Field(default_factory=list)
     resolver: Resolver
 
@@ -206,6 +223,29 @@ def _entry_lines(text: str) -> list[int]:
     return [item.start_mark.line + 1 for item in node.value]
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without aliases (no entity expansion) and with dates left as text, so
+    that our one date parser reads them and an impossible date is a clear error."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed", mark)
+        return super().compose_node(parent, index)
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _read(path: Path) -> str:
+    """The text of a registry file, or a one-line error saying why it cannot be read."""
+    from convergent.userfiles import read_text
+
+    return read_text(path, "prediction registry", max_bytes=MAX_BYTES)
+
+
 def _message(err: ValidationError) -> str:
     parts = []
     for e in err.errors():
@@ -226,20 +266,20 @@ def load_registry(path: str | Path | None = None, *, include_packaged: bool = Tr
         text = resources.files("convergent.forecast").joinpath(PACKAGED).read_text("utf-8")
         sources.append((PACKAGED, text))
     if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise ConvergentError(f"prediction registry {p} not found")
-        sources.append((str(p), p.read_text("utf-8")))
+        sources.append((str(path), _read(Path(path))))
     preds: list[Prediction] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
     for name, text in sources:
         try:
-            raw = yaml.safe_load(text)
+            raw = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{name}:{mark.line + 1}" if mark else name
-            raise ConvergentError(f"not valid YAML: {exc}", where=where) from None
+            what = getattr(exc, "problem", None) or "cannot parse"
+            raise ConvergentError(f"not valid YAML: {what}", where=where) from None
+        except RecursionError:
+            raise ConvergentError("not valid YAML: nested too deeply", where=name) from None
         items = raw.get("predictions") if isinstance(raw, dict) else raw
         if raw is None:
             items = []
@@ -319,6 +359,7 @@ class _Evaluator:
         self.cache: dict[tuple[dt.date, int | None, bool], dict[str, AreaResult]] = {}
 
     def result(self, m: Metric, when: dt.date) -> AreaResult:
+        """One area's classification at a date (cached per date and window)."""
         from convergent.dates import months_to_days
 
         length = months_to_days(m.window_months) if m.window_months else None
@@ -349,17 +390,20 @@ def evaluate_predictions(store: Store, cfg: dict[str, Any], path: str | Path | N
                          clf: Classifier | None = None) -> list[dict[str, Any]]:
     """Status, current metric value and Brier score of every registered prediction.
 
-    A metric prediction with `when: at` resolves on the window ending at its due date,
-    once the evidence reaches that date; `when: by` resolves true at the first quarter
-    end in [made, due] where its conditions hold, false once the due date has passed
-    without that. Windows with n < min_n leave it open ('insufficient evidence').
+    `as_of` (default: today) is the date the registry is read at; only evidence dated on
+    or before it is used, and the evidence ends at the newest such date. A metric
+    prediction with `when: at` resolves on the window ending at its due date once the
+    evidence reaches it; if the due date has come but the evidence stops earlier it is
+    "undetermined — evidence ends D, before the due date". `when: by` resolves true at
+    the first quarter end in [made, due] where its conditions hold, false once the due
+    date is covered by evidence without that. Only stated probabilities get a Brier score.
     """
     from convergent.analysis import evidence_as_of
     from convergent.classify import Classifier
-    from convergent.forecast.series import quarter_ends
 
     preds = load_registry(path, include_packaged=include_packaged)
-    as_of = as_of or evidence_as_of(store)
+    clock = as_of or dt.date.today()
+    evidence_end = evidence_as_of(store, clock)
     need = sorted({c.metric.area for p in preds for c in p.conditions()})
     ev = _Evaluator(clf or Classifier(store, cfg, need or None), cfg) if need else None
     rows = []
@@ -370,33 +414,43 @@ def evaluate_predictions(store: Store, cfg: dict[str, Any], path: str | Path | N
             "source": p.source, "made": p.made, "due": p.due, "probability": p.probability,
             "resolver": p.resolver.kind, "when": p.resolver.when,
             "condition": " and ".join(c.describe() for c in conds) or None,
-            "criteria": p.criteria, "evidence": p.resolver.evidence, "as_of": as_of,
-            "value": None, "values": [], "status": "open", "outcome": None,
-            "resolved_on": None, "brier": None,
+            "criteria": p.criteria, "evidence": p.resolver.evidence, "as_of": clock,
+            "evidence_end": evidence_end, "value": None, "values": [], "status": "open",
+            "outcome": None, "resolved_on": None, "brier": None,
         }
         if p.resolver.kind == "manual":
             res = p.resolver.resolution
-            if res is not None:
+            if res is not None and res.date <= clock:
                 row.update(status="resolved", outcome=res.outcome, resolved_on=res.date,
                            sources=res.sources)
+            elif clock >= p.due:
+                row["status"] = "undetermined — no resolution recorded by the due date"
         else:
-            when_now = min(as_of, p.due)
+            when_now = min(evidence_end, p.due)
             _, values, enough_now = ev.check(conds, when_now)
             row.update(value=values[0], values=values)
-            if as_of >= p.due or p.resolver.when == "by":
-                _resolve_metric(row, p, conds, ev, as_of, quarter_ends)
+            _resolve_metric(row, p, conds, ev, clock, evidence_end)
             if row["status"] == "open" and not enough_now:
                 row["status"] = "open (insufficient evidence)"
-        if row["outcome"] is not None:
+        if row["outcome"] is not None and p.probability is not None:
             row["brier"] = (p.probability - float(row["outcome"])) ** 2
         rows.append(row)
     return rows
 
 
 def _resolve_metric(row: dict[str, Any], p: Prediction, conds: list[Condition],
-                    ev: _Evaluator, as_of: dt.date, quarter_ends: Any) -> None:
-    """Set status and outcome of a metric prediction whose resolution date has come."""
+                    ev: _Evaluator, clock: dt.date, evidence_end: dt.date) -> None:
+    """Set status and outcome of a metric prediction from evidence dated ≤ evidence_end."""
+    from convergent.dates import period_ends
+
+    undetermined = (f"undetermined — evidence ends {evidence_end.isoformat()}, "
+                    "before the due date")
     if p.resolver.when == "at":
+        if clock < p.due:
+            return
+        if evidence_end < p.due:
+            row["status"] = undetermined
+            return
         ok, values, enough = ev.check(conds, p.due)
         row["values_at_due"] = values
         if not enough or ok is None:
@@ -404,21 +458,25 @@ def _resolve_metric(row: dict[str, Any], p: Prediction, conds: list[Condition],
             return
         row.update(status="resolved", outcome=ok, resolved_on=p.due)
         return
-    last = min(as_of, p.due)
-    dates = [d for d in quarter_ends(p.made, last) if d >= p.made]
-    if not dates or dates[-1] != last:
-        dates.append(last)
+    last = min(evidence_end, p.due)
+    dates = period_ends(p.made, last, include_last=True) if last >= p.made else []
     for d in dates:
         ok, values, enough = ev.check(conds, d)
         if ok and enough:
             row.update(status="resolved", outcome=True, resolved_on=d, values_at_due=values)
             return
-    if as_of >= p.due:
+    if evidence_end >= p.due:
         row.update(status="resolved", outcome=False, resolved_on=p.due)
+    elif clock >= p.due:
+        row["status"] = undetermined
 
 
 def brier_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean Brier score of the resolved predictions (lower is better; 0.25 = coin flip)."""
+    """Counts by status and the mean Brier score of the resolved predictions that state a
+    probability (lower is better; 0.25 is what a constant 0.5 earns)."""
     scores = [r["brier"] for r in rows if r["brier"] is not None]
-    return {"resolved": len(scores), "open": len(rows) - len(scores),
+    resolved = sum(r["status"] == "resolved" for r in rows)
+    undetermined = sum(str(r["status"]).startswith("undetermined") for r in rows)
+    return {"resolved": resolved, "scored": len(scores), "undetermined": undetermined,
+            "open": len(rows) - resolved - undetermined,
             "mean_brier": sum(scores) / len(scores) if scores else None}

@@ -568,8 +568,8 @@ def forecast_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
                        if f.get("target_role") else str(f.get("target") or "")),
             "method": f.get("method") or (("未拟合：" if zh else "no fit: ") + reason
                                           if reason else ""),
-            "share": fmt_pct(f.get("leader_share")),
-            "trend": fmt_pp(f.get("trend_pp")),
+            "share": fmt_pct(f.get("target_share", f.get("leader_share"))),
+            "trend": fmt_pp(f.get("target_trend_pp", f.get("trend_pp"))),
             "l3": cells[0], "l4": cells[1],
         })
     return out
