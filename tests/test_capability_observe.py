@@ -128,7 +128,7 @@ def test_duplicate_model_is_named():
 @pytest.mark.parametrize(("text", "match"), [
     ("Name2,A,B\nx,1,2\n", "no model column"),
     ("Model,A\nx,1\n", "at least two benchmark"),
-    ("Model,A,B\na,1,2\nb,1,2\nc,1,2\nd,1,2\ne,1,200\n", "outside 0-1 and 0-100"),
+    ("Model,A,B\na,1,2\nb,1,2\nc,1,2\nd,1,2\ne,1,200\n", "score 200 is outside 0–100"),
     ("Model,A,B\na,1,2\nb,1\n", "row has 2 cells"),
 ])
 def test_malformed_tables(tmp_path, text, match):
@@ -173,3 +173,43 @@ def test_real_observational_scaling_table():
     assert res.pc1_share_pairwise == pytest.approx(res.pc1_share, abs=0.02)
     overall = res.loo[-1]
     assert overall["mae_pc1_pp"] < overall["mae_compute_pp"] < overall["mae_mean_pp"]
+
+
+def _synthetic(tmp_path, family: bool, compute: bool) -> Path:
+    rng = np.random.default_rng(3)
+    n, m = 12, 4
+    skill = np.linspace(-2.0, 2.0, n)
+    scores = 100.0 / (1.0 + np.exp(-(skill[:, None] - rng.normal(0, 0.5, m))))
+    head = ["Model"] + (["Model Family"] if family else []) + (["FLOPs (1E21)"] if compute
+                                                               else [])
+    lines = [",".join(head + [f"B{j}" for j in range(m)])]
+    for i in range(n):
+        row = [f"m{i}"] + ([f"f{i // 3}"] if family else []) + (
+            [f"{10 ** (skill[i] + 2):.4g}"] if compute else [])
+        lines.append(",".join(row + [f"{v:.2f}" for v in scores[i]]))
+    p = tmp_path / "t.csv"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def test_no_compute_and_no_family_are_said_and_pc1_still_reported(tmp_path) -> None:
+    res = ob.observe(_synthetic(tmp_path, family=False, compute=False))
+    assert any("no compute column" in n for n in res.notes)
+    assert any("no family column" in n for n in res.notes)
+    allrow = res.loo[-1]
+    assert allrow["benchmark"] == "all" and allrow["n"] > 0
+    assert allrow["mae_pc1_pp"] is not None and allrow["mae_compute_pp"] is None
+
+
+def test_complete_table_has_no_notes(tmp_path) -> None:
+    res = ob.observe(_synthetic(tmp_path, family=True, compute=True))
+    assert res.notes == [] and res.n_families == 4
+    assert res.loo[-1]["mae_compute_pp"] is not None
+
+
+def test_imputation_cap_is_flagged() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.2, 0.8, (20, 5))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    assert not ob.pca(x, max_iter=1).converged
+    assert ob.pca(x, max_iter=5000).converged

@@ -14,8 +14,8 @@ import pytest
 from convergent.catalog.coverage import coverage, coverage_matrix
 from convergent.catalog.crosscheck import crosscheck, read_epoch
 from convergent.catalog.load import build_evidence, builtin_files, entity_id
-from convergent.ingest.common import name_keys
-from convergent.ingest.common import org_overlap as org_similarity
+from convergent.ingest.names import name_keys
+from convergent.ingest.names import org_overlap as org_similarity
 from convergent.registry import norm_key
 from convergent.store import Store
 

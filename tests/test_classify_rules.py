@@ -11,7 +11,7 @@ import pytest
 
 from convergent.classify import Classifier, _l0_batch, degree_of, level_codes, stars_for
 from convergent.config import load_config
-from convergent.measures import nmi_jsd
+from convergent.measures import day_number, nmi_jsd
 from plant import AS_OF, block_day, rows, store
 
 CFG = load_config()
@@ -72,6 +72,8 @@ def test_degree_of_insufficient_is_none_and_bands_come_from_config() -> None:
     cfg = copy.deepcopy(CFG)
     cfg["degree"]["bands"]["L2"] = [40, 60]
     assert degree_of(2, 0.70, cfg) == pytest.approx(50.0)
+    cfg["classify"]["l4_share"] = 1.0           # L4 only at s₁ = 1: the band's top, no 0/0
+    assert degree_of(4, 1.0, cfg) == pytest.approx(100.0)
 
 
 def _batch(*tables: list[list[int]]) -> np.ndarray:
@@ -94,6 +96,12 @@ def test_l0_batch_by_hand() -> None:
         ([[29, 21, 0, 0], [0, 0, 29, 21]], False),  # leaders 0.58
         ([[10, 0], [0, 10], [3, 3]], True),         # a small third segment is ignored
         ([[20, 0], [6, 5]], False),                 # only one strong segment
+        ([[6, 4, 0, 0], [0, 0, 6, 4]], True),       # leaders exactly 0.60 (≥, not >)
+        ([[90, 0], [0, 10]], True),                 # unequal segments: H(S)+H(O) < 1 nat
+        # two strong segments with the same leader; the third (6/11) is not strong, so the
+        # high NMI (0.66) alone does not make L0 — for leader 0 and for leader 1:
+        ([[10, 0, 0], [10, 0, 0], [0, 6, 5]], False),
+        ([[0, 10, 0], [0, 10, 0], [6, 0, 5]], False),
         ([[0, 0], [0, 0]], False),                  # nothing at all
     ]
     got = _l0_batch(_batch(*(t for t, _ in cases)), CFG)
@@ -106,6 +114,10 @@ def test_l0_batch_follows_the_config() -> None:
     got = _l0_batch(_batch([[5, 0], [0, 5]], [[40, 10], [10, 40]], [[29, 21, 0, 0],
                                                                     [0, 0, 29, 21]]), cfg)
     assert got.tolist() == [True, True, True]
+    cfg["classify"]["min_n_segment"] = 1        # single-entity segments count too
+    assert _l0_batch(_batch([[1, 0], [0, 1]]), cfg).tolist() == [True]
+    cfg["classify"]["l0_min_nmi"] = 1.0         # pure segments have NMI exactly 1: ≥ holds
+    assert _l0_batch(_batch([[10, 0], [0, 10]]), cfg).tolist() == [True]
 
 
 H2_08 = -(0.8 * np.log2(0.8) + 0.2 * np.log2(0.2))      # 0.7219 bits
@@ -117,13 +129,25 @@ H2_08 = -(0.8 * np.log2(0.8) + 0.2 * np.log2(0.2))      # 0.7219 bits
     ([[8, 2], [2, 8]], 1 - H2_08, 1 - H2_08),    # M = (½, ½): JSD = 1 − H₂(0.8)
     ([[1, 0], [10, 0], [0, 20]], None, 1.0),     # JSD between the two largest segments
     ([[5, 5]], 0.0, 0.0),                        # one segment: nothing to compare
+    ([[5, 0], [0, 0]], 0.0, 0.0),                # one non-empty segment, one option
     ([[0, 0], [0, 0]], 0.0, 0.0),
+    ([[0.5, 0], [0, 0.5]], 1.0, 1.0),            # split weights: a total of 1 still counts
 ])
 def test_nmi_jsd_by_hand(table, nmi, jsd) -> None:
     got_nmi, got_jsd = nmi_jsd(np.array(table, float))
     if nmi is not None:
         assert got_nmi == pytest.approx(nmi, abs=1e-12)
     assert got_jsd == pytest.approx(jsd, abs=1e-12)
+
+
+def test_nmi_with_little_entropy_by_hand() -> None:
+    # [[18, 0], [1, 1]]: H(S) = H(0.9, 0.1) = 0.3251, H(O) = H(0.95, 0.05) = 0.1985,
+    # H(S,O) = H(0.9, 0.05, 0.05) = 0.3944 nats → NMI = 2·(0.3251 + 0.1985 − 0.3944)/0.5236
+    nmi, jsd = nmi_jsd(np.array([[18, 0], [1, 1]], float))
+    assert nmi == pytest.approx(2 * (0.32508 + 0.19850 - 0.39439) / (0.32508 + 0.19850),
+                                abs=1e-4)
+    # JSD of (1, 0) and (0.5, 0.5): M = (0.75, 0.25), H(M) = 0.8113 bits, H = 0 and 1
+    assert jsd == pytest.approx(0.8113 - 0.5, abs=1e-4)
 
 
 def test_nmi_of_three_segments_by_hand() -> None:
@@ -223,3 +247,28 @@ def test_l0_certainty_redraws_the_segment_tables() -> None:
     r = _certainty(ads)
     assert r.level == "L0"
     assert 0.2 < r.certainty < 0.8
+
+
+def test_window_holds_its_end_day_but_not_its_start_day() -> None:
+    # The window is (AS_OF − 365 days, AS_OF]: ten AdamW dated AS_OF count, ten Adam dated
+    # exactly 365 days earlier do not.
+    ads = (rows("optimizer", "AdamW", 10, AS_OF)
+           + rows("optimizer", "Adam", 10, AS_OF - dt.timedelta(days=365)))
+    r = _certainty(ads)
+    assert r.n == 10 and r.shares == {"AdamW": 1.0}
+
+
+def test_options_seen_only_outside_the_span_change_nothing() -> None:
+    # Muon appears only after the as-of date and SGD only three years before it: neither
+    # can enter any window the result reads, so the result (certainty included) is the
+    # same as without them, and the cube the result is read from drops them.
+    base = _binomial_area() + rows("optimizer", "Lion", 1, block_day(0))
+    outside = (rows("optimizer", "Muon", 40, AS_OF + dt.timedelta(days=20))
+               + rows("optimizer", "SGD", 40, AS_OF - dt.timedelta(days=3 * 365)))
+    a, b = _certainty(base), _certainty(base + outside)
+    assert a.to_dict() == b.to_dict()
+    assert a.shares["Lion"] == pytest.approx(1 / 101)
+    clf = Classifier(store(base + outside), CFG, areas=["optimizer"])
+    cube = clf.cubes["optimizer"].restrict(day_number(AS_OF), 821)
+    assert cube.options == ["Adam", "AdamW", "Lion"] and cube.cum.shape[0] == 3
+    assert cube.counts(np.array([day_number(AS_OF)]), 365).tolist() == [[8.0, 92.0, 1.0]]

@@ -106,7 +106,7 @@ def test_persistent_db_file(tmp_path: Path) -> None:
     second = run("classify", "--area", "structure", "--db", str(db), "--json")
     assert first.returncode == second.returncode == 0
     assert json.loads(first.stdout) == json.loads(second.stdout)
-    assert db.exists()
+    assert not db.exists()  # reading never creates or writes the file
 
 
 def test_help_is_fast_and_light() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from convergent.catalog.load import load_catalog
 from convergent.errors import ConvergentError
 from convergent.ingest import ingest
-from convergent.store import FACT_FIELDS, Store, open_store
+from convergent.store import FACT_FIELDS, Store, open_store, writing_store
 from test_ingest_common import dump
 
 HEADER = ["Model", "Organization", "Publication date", "Domain", "Parameters",
@@ -182,11 +182,10 @@ def test_reopen_with_open_store_keeps_the_fill(tmp_path: Path) -> None:
            "Parameters": str(target["params_total"] * 3), "Training compute (FLOP)": "1.5e24",
            "Training dataset size (gradients)": "", "Training compute cost (2023 USD)": ""}
     db = tmp_path / "ev.duckdb"
-    store = open_store(db)
-    report = ingest(store, "epoch", _csv(tmp_path / "e.csv", [row]))
-    assert report.matched == 1
-    before = dump(store)
-    store.con.disconnect()
+    with writing_store(db) as store:
+        report = ingest(store, "epoch", _csv(tmp_path / "e.csv", [row]))
+        assert report.matched == 1
+        before = dump(store)
     reopened = open_store(db)
     got = _entity(reopened, eid)
     assert got["training_compute_flop"] == 1.5e24
@@ -194,7 +193,7 @@ def test_reopen_with_open_store_keeps_the_fill(tmp_path: Path) -> None:
     assert dump(reopened) == before
 
 
-_VALUES = st.one_of(st.none(), st.sampled_from([1e9, 2.5e11, 7e22, 3e24]))
+_VALUES = st.one_of(st.none(), st.sampled_from([1e9, 2.5e11, 7e12, 3e16]))
 
 
 @settings(max_examples=10, deadline=None,

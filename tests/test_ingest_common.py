@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from convergent.catalog.load import load_catalog
 from convergent.dates import parse_iso as parse_date
 from convergent.errors import ConvergentError
-from convergent.ingest.common import model_key, name_keys, org_keys, sniff_text
+from convergent.ingest.names import model_key, name_keys, org_keys
+from convergent.ingest.sniff import sniff_text
 from convergent.schema import TABLES
 from convergent.store import Store
 
@@ -43,6 +44,25 @@ def dump(store: Store) -> dict[str, list[tuple]]:
         rows = store.con.con.execute(f'SELECT * FROM "{name}"').fetchall()
         out[name] = sorted(rows, key=lambda r: tuple("" if v is None else str(v) for v in r))
     return out
+
+
+def file_hash(db: Path) -> str:
+    """Hash of every table of a database file, rows in a fixed order, read without writing."""
+    import hashlib
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    h = hashlib.sha256()
+    try:
+        for name in TABLES:
+            rows = con.execute(f'SELECT * FROM "{name}"').fetchall()
+            for r in sorted(repr(x) for x in rows):
+                h.update(r.encode())
+            h.update(f"|{name}|{len(rows)}".encode())
+    finally:
+        con.close()
+    return h.hexdigest()
 
 
 def test_model_key_keeps_version_dots() -> None:

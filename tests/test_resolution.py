@@ -11,7 +11,7 @@ import pytest
 
 from convergent.cli import main
 from convergent.ingest import ingest
-from convergent.ingest.common import org_keys, org_names
+from convergent.ingest.names import org_keys, org_names
 from convergent.store import open_store
 
 
@@ -80,3 +80,22 @@ def test_no_catalog_flag_analyses_own_evidence(tmp_path: Path, monkeypatch: pyte
     code, out, err = run(monkeypatch, capsys, "--no-catalog", "classify", "--json")
     assert code == 0, err
     assert {r["level"] for r in json.loads(out)} == {"insufficient"}
+
+
+def test_catalog_training_cost_is_stored(tmp_path: Path) -> None:
+    """A catalog entity's training_cost_usd reaches the store (the cost driver reads it);
+    an absurd cost is refused by validation."""
+    from convergent.catalog.load import build_evidence
+
+    good = tmp_path / "c.yaml"
+    good.write_text(
+        "entities:\n  - name: Cost Model\n    organization: Lab\n    country: France\n"
+        "    date: 2023-01-01\n    training_cost_usd: 4.5e6\n"
+        "    sources: [https://example.org/a]\n", encoding="utf-8")
+    ev, problems = build_evidence([good])
+    assert problems == []
+    assert [r["training_cost_usd"] for r in ev.rows["entities"]] == [4.5e6]
+    bad = tmp_path / "d.yaml"
+    bad.write_text(good.read_text().replace("4.5e6", "-1"), encoding="utf-8")
+    _, problems = build_evidence([bad])
+    assert problems and "training_cost_usd" in problems[0]

@@ -18,7 +18,7 @@ import pytest
 import convergent.catalog.load as catalog_load
 from convergent.cli import main
 from convergent.ingest.update import UpdatePlan, update
-from convergent.store import Store, open_store
+from convergent.store import open_store
 from test_ingest_common import FIXTURES, dump
 
 HF = FIXTURES / "hf"
@@ -150,9 +150,7 @@ def test_update_given_models_only(hub: str, tmp_path: Path) -> None:
 def test_offline_is_one_line_and_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "ev.duckdb"
-    store = open_store(db)
-    before = dump(store)
-    store.con.disconnect()
+    before = dump(open_store(db))
     dead = "http://127.0.0.1:9"
     monkeypatch.setattr(sys, "argv", ["convergent", "update", "--db", str(db), "--epoch-url",
                                       f"{dead}/data/notable_ai_models.csv", "--hf-top", "5",
@@ -163,7 +161,7 @@ def test_offline_is_one_line_and_changes_nothing(tmp_path: Path, monkeypatch: py
     assert exc.value.code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "cannot fetch" in err and "127.0.0.1:9" in err
-    assert dump(Store(db)) == before
+    assert dump(open_store(db)) == before and not db.exists()
 
 
 def test_hub_unreachable_after_epoch_changes_nothing(hub: str, tmp_path: Path) -> None:

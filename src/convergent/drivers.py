@@ -172,7 +172,7 @@ def _growth_rows(ctx: _Ctx, ident: str, en: str, zh: str, column: str, since: dt
 def _orgs_per_year(ctx: _Ctx) -> dict[str, Any]:
     """Distinct organisations releasing models per calendar year (every organisation a model
     lists counts), and the trend over the complete years."""
-    from convergent.ingest.common import org_names
+    from convergent.ingest.names import org_names
 
     years = int(ctx.d["count_years"])
     complete_to = ctx.as_of.year if ctx.as_of == dt.date(ctx.as_of.year, 12, 31) \

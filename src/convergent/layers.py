@@ -151,7 +151,8 @@ def organisation_counts(store: Store, area_ids: list[str], start: dt.date, end: 
     j = j.filter(j.organization.notnull() & (j.organization != UNKNOWN)
                  & (j.organization.strip() != ""))
     df = j.group_by("organization").agg(n=j.entity_id.nunique()).execute()
-    return {str(r.organization): int(r.n) for r in df.itertuples()}
+    # sorted, so float sums over the counts are the same on every run
+    return dict(sorted((str(r.organization), int(r.n)) for r in df.itertuples()))
 
 
 def _headline(rows: list[dict[str, Any]]) -> dict[str, Any] | None:

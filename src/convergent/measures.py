@@ -58,8 +58,10 @@ def known_units(store: Store, areas: list[str] | None = None) -> Table:
     Writers keep one unit of weight per (entity, area, date): the catalog splits a
     multi-valued choice evenly, and ingest adds a fact only where no known option is
     recorded, so no entity counts twice and no per-entity regrouping is needed here.
+    Undated adoptions (a config file states no release date) fall in no window.
     """
     a = store.table("adoptions")
+    a = a.filter(a.date.notnull())
     if areas is not None:
         a = a.filter(a.area_id.isin(areas))
     known = a.filter(a.option != UNKNOWN)
@@ -70,6 +72,7 @@ def known_units(store: Store, areas: list[str] | None = None) -> Table:
 def unknown_units(store: Store, areas: list[str] | None = None) -> Table:
     """(entity, area, date) with only `unknown` recorded: no source states the option."""
     a = store.table("adoptions")
+    a = a.filter(a.date.notnull())
     if areas is not None:
         a = a.filter(a.area_id.isin(areas))
     unk = a.filter(a.option == UNKNOWN).select("entity_id", "area_id", "date").distinct()
@@ -258,8 +261,11 @@ def nmi_jsd(table: np.ndarray) -> tuple[float, float]:
     hs, ho = _entropy(p.sum(axis=1)), _entropy(p.sum(axis=0))
     mi = hs + ho - _entropy(p.ravel())
     nmi = 0.0 if hs + ho <= 0 else max(0.0, 2 * mi / (hs + ho))
-    order = np.argsort(-table.sum(axis=1))[:2]
-    a, b = (table[i] / table[i].sum() for i in order)
+    sizes = table.sum(axis=1)
+    order = np.argsort(-sizes, kind="stable")[:2]
+    if sizes[order[1]] <= 0:                 # one segment holds everything: nothing to compare
+        return float(min(nmi, 1.0)), 0.0
+    a, b = (table[i] / sizes[i] for i in order)
     m = (a + b) / 2
     jsd = (_entropy(m) - (_entropy(a) + _entropy(b)) / 2) / np.log(2)
     return float(min(nmi, 1.0)), float(max(jsd, 0.0))

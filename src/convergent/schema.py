@@ -177,7 +177,8 @@ class CatalogEntity(_Strict):
     params_active: float | None = Field(default=None, gt=0)
     open_weights: bool | None = None
     context_length: float | None = Field(default=None, gt=0)
-    training_compute_flop: float | None = Field(default=None, gt=0)
+    training_compute_flop: float | None = Field(default=None, gt=0, lt=1e32)
+    training_cost_usd: float | None = Field(default=None, gt=0, lt=1e12)
     sources: list[str] = Field(min_length=1)
     choices: dict[str, Any] = Field(default_factory=dict)
     notes: str | None = None

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
+from convergent.scoreunits import score_column, strip_unit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,6 +58,7 @@ class ScoreTable:
     scores: np.ndarray
     log10_compute: np.ndarray
     percent_columns: list[str] = field(default_factory=list)
+    has_family: bool = True
 
 
 def _number(cell: str, where: str, what: str) -> float:
@@ -148,23 +150,26 @@ def read_table(path: str | Path) -> ScoreTable:
     x = np.array(scores, dtype=float)
     names = [header[i].strip() for i in bench_cols]
     percent = []
+    lines = [_row_line(rows, i) for i in range(len(models))]
     for j, name in enumerate(names):
         col = x[:, j]
         ok = ~np.isnan(col)
         if ok.sum() < 3:
             raise ConvergentError(f"column {name!r} has fewer than 3 scores",
                                   where=f"{path}:1:{bench_cols[j] + 1}")
-        bad = np.flatnonzero(ok & ((col < 0) | (col > 100)))
-        if bad.size:
-            i = int(bad[0])
-            raise ConvergentError(
-                f"model {models[i]!r}: {name} = {col[i]:g} is outside 0-1 and 0-100",
-                where=f"{path}:{_row_line(rows, i)}:{bench_cols[j] + 1}")
-        if np.nanmax(col) > 1.0:
-            x[:, j] = col / 100.0
+        to_percent, bad = score_column(name, list(zip(lines, col.tolist(), strict=True)),
+                                       f"{path}:1:{bench_cols[j] + 1}")
+        if bad:
+            line, why = bad[0]
+            i = lines.index(line)
+            raise ConvergentError(f"model {models[i]!r}: {name}: {why}",
+                                  where=f"{path}:{line}:{bench_cols[j] + 1}")
+        x[:, j] = col * to_percent / 100.0
+        if to_percent == 1.0:
             percent.append(name)
+    names = [strip_unit(n) for n in names]
     return ScoreTable(str(path), models, families, names, x, np.array(compute, dtype=float),
-                      percent)
+                      percent, "family" in roles)
 
 
 def _row_line(rows: list[tuple[int, list[str]]], index: int) -> int:
@@ -183,6 +188,7 @@ class PCAFit:
     explained: np.ndarray
     scores: np.ndarray
     iterations: int
+    converged: bool = True
 
 
 def _auto_rank(x: np.ndarray) -> int:
@@ -196,7 +202,12 @@ def _auto_rank(x: np.ndarray) -> int:
     return max(1, int(np.sum(np.linalg.eigvalsh(corr) > 1.0)))
 
 
-def pca(x: np.ndarray, rank: int | None = None, max_iter: int = 1000,
+#: Iteration cap of the imputation, and the PC1-share gap (imputed vs pairwise) worth a note.
+IMPUTE_MAX_ITER = 1000
+SHARE_DISAGREE = 0.05
+
+
+def pca(x: np.ndarray, rank: int | None = None, max_iter: int = IMPUTE_MAX_ITER,
         tol: float = 1e-7) -> PCAFit:
     """PCA of the standardized columns of x; missing cells imputed by regularized iterative PCA.
 
@@ -227,6 +238,7 @@ def pca(x: np.ndarray, rank: int | None = None, max_iter: int = 1000,
             z[miss] = recon[miss]
             if delta < tol:
                 break
+    converged = not miss.any() or it < max_iter
     xc = z * sd0 + mu0
     center = xc.mean(axis=0)
     scale = xc.std(axis=0, ddof=1)
@@ -236,7 +248,7 @@ def pca(x: np.ndarray, rank: int | None = None, max_iter: int = 1000,
     vt = vt * signs[:, None]
     u = u * signs[None, :]
     var = s**2
-    return PCAFit(center, scale, vt, var / var.sum(), u * s, it)
+    return PCAFit(center, scale, vt, var / var.sum(), u * s, it, converged)
 
 
 def project(fit: PCAFit, x: np.ndarray) -> np.ndarray:
@@ -293,47 +305,56 @@ _UPPER = (1.0, 1.0, 30.0, 6.0)
 
 
 def _lm_batch(u: np.ndarray, y: np.ndarray, w: np.ndarray, p: np.ndarray,
-              iters: int = 300) -> tuple[np.ndarray, np.ndarray]:
+              iters: int = 150) -> tuple[np.ndarray, np.ndarray]:
     """Weighted Levenberg-Marquardt for S problems at once (rows of u, y, w and starts p).
 
-    Steps are projected onto the parameter bounds; a problem whose cost stops falling is
-    left where it is while the others go on.
+    Steps are projected onto the parameter bounds. Every 10 iterations the problems whose
+    cost fell by less than 1e-6 (relative) leave the batch, so the work shrinks as they
+    converge and the slowest problem no longer sets the cost of all the others.
     """
     import numpy as np
 
     lower, upper = np.array(_LOWER), np.array(_UPPER)
     eye = np.eye(4)
+    p = np.array(p, dtype=float)
 
-    def model(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z = np.clip(-q[:, 2:3] * (u - q[:, 3:4]), -60, 60)
+    def model(q: np.ndarray, uu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = np.clip(-q[:, 2:3] * (uu - q[:, 3:4]), -60, 60)
         s = 1.0 / (1.0 + np.exp(z))
         return q[:, 0:1] + (q[:, 1:2] - q[:, 0:1]) * s, s
 
-    pred, s = model(p)
+    pred, s = model(p, u)
     cost = np.sum(w * (pred - y) ** 2, axis=1)
+    act = np.arange(p.shape[0])
+    ua, ya, wa, pa, pra, sa, ca = u, y, w, p.copy(), pred, s, cost.copy()
     lam = np.full(p.shape[0], 1e-2)
-    checkpoint = cost.copy()
+    checkpoint = ca.copy()
     for it in range(1, iters + 1):
-        h = (p[:, 1:2] - p[:, 0:1]) * s * (1 - s)
-        jac = np.stack([1 - s, s, h * (u - p[:, 3:4]), -h * p[:, 2:3]], axis=2)
-        jt = (jac * w[:, :, None]).transpose(0, 2, 1)
+        h = (pa[:, 1:2] - pa[:, 0:1]) * sa * (1 - sa)
+        jac = np.stack([1 - sa, sa, h * (ua - pa[:, 3:4]), -h * pa[:, 2:3]], axis=2)
+        jt = (jac * wa[:, :, None]).transpose(0, 2, 1)
         jtj = jt @ jac
-        jtr = jt @ (pred - y)[:, :, None]
+        jtr = jt @ (pra - ya)[:, :, None]
         damp = lam[:, None, None] * (jtj * eye + 1e-12 * eye)
         step = np.linalg.solve(jtj + damp, -jtr)[:, :, 0]
-        cand = np.clip(p + step, lower, upper)
-        cpred, cs = model(cand)
-        ccost = np.sum(w * (cpred - y) ** 2, axis=1)
-        better = ccost < cost
-        p = np.where(better[:, None], cand, p)
-        pred = np.where(better[:, None], cpred, pred)
-        s = np.where(better[:, None], cs, s)
-        cost = np.where(better, ccost, cost)
+        cand = np.clip(pa + step, lower, upper)
+        cpred, cs = model(cand, ua)
+        ccost = np.sum(wa * (cpred - ya) ** 2, axis=1)
+        better = ccost < ca
+        pa = np.where(better[:, None], cand, pa)
+        pra = np.where(better[:, None], cpred, pra)
+        sa = np.where(better[:, None], cs, sa)
+        ca = np.where(better, ccost, ca)
         lam = np.clip(np.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
         if it % 10 == 0:
-            if np.all(checkpoint - cost <= 1e-7 * cost + 1e-14):
+            p[act], cost[act] = pa, ca
+            going = checkpoint - ca > 1e-6 * ca + 1e-14
+            if not going.any():
                 break
-            checkpoint = cost.copy()
+            act, lam, checkpoint = act[going], lam[going], ca[going]
+            ua, ya, wa = ua[going], ya[going], wa[going]
+            pa, pra, sa, ca = pa[going], pra[going], sa[going], ca[going]
+    p[act], cost[act] = pa, ca
     return p, cost
 
 
@@ -401,50 +422,54 @@ def family_folds(families: list[str]) -> list[tuple[str, np.ndarray, np.ndarray]
     return out
 
 
-def _predict(curves: list[SigmoidFit | None], xs: list[np.ndarray]) -> list[np.ndarray]:
-    import numpy as np
-
-    return [np.full(x.shape, np.nan) if c is None else c.predict(x)
-            for c, x in zip(curves, xs, strict=True)]
-
-
 def leave_family_out(table: ScoreTable, rank: int | None = None) -> dict[str, np.ndarray]:
     """Held-out predictions (n x m) of every score by each method, one family out at a time.
 
-    For the fold of family F and target benchmark j, the PCA (on the benchmarks other than j),
-    the standardization, both sigmoids and the mean are fitted on the rows of the other
-    families only; F's rows enter only as inputs to the fitted curves.
+    For the fold of family F, the standardization and the PCA (imputing missing cells) are
+    fitted on the rows of the other families only. For target benchmark j, every model's
+    PC1 is then projected from its scores on the other benchmarks (column j hidden), the
+    sigmoids and the mean are fitted on the other families' rows, and F's rows enter only
+    as inputs to the fitted curves: no score of F, and no score on j, predicts itself.
     """
     import numpy as np
 
     x, lc = table.scores, table.log10_compute
     n, m = x.shape
     folds = family_folds(table.families)
+    nf = len(folds)
     preds = {k: np.full((n, m), np.nan) for k in ("pc1", "compute", "mean")}
-    for j in range(m):
-        others = [c for c in range(m) if c != j]
-        pc_train = np.full((len(folds), n), np.nan)
-        lc_train = np.full((len(folds), n), np.nan)
-        pc_test: list[np.ndarray] = []
-        for f, (_, train, test) in enumerate(folds):
-            lc_train[f, train] = lc[train]
+    pc_train = np.full((nf, m, n), np.nan)
+    pc_test = np.full((nf, m, n), np.nan)
+    for f, (_, train, test) in enumerate(folds):
+        usable = (~np.isnan(x[train])).sum(axis=0) >= 3
+        if train.size < 5 or usable.sum() < 2:
+            continue
+        cols = np.flatnonzero(usable)
+        fit = pca(x[np.ix_(train, cols)], rank=rank)
+        for j in range(m):
+            hidden = x[:, cols].copy()
+            if j in cols:
+                hidden[:, int(np.flatnonzero(cols == j)[0])] = np.nan
+            pc = project(fit, hidden)
+            pc_train[f, j, train] = pc[train]
+            pc_test[f, j, test] = pc[test]
+        for j in range(m):
             y = x[train, j]
             if np.isfinite(y).any():
                 preds["mean"][test, j] = float(np.nanmean(y))
-            fx = x[np.ix_(train, others)]
-            cols = [c for c, keep in zip(others, (~np.isnan(fx)).sum(axis=0) >= 3, strict=True)
-                    if keep]
-            if not cols or train.size < 5:
-                pc_test.append(np.full(test.size, np.nan))
-                continue
-            fit = pca(x[np.ix_(train, cols)], rank=rank)
-            pc_train[f, train] = project(fit, x[np.ix_(train, cols)])
-            pc_test.append(project(fit, x[np.ix_(test, cols)]))
-        got_pc = _predict(fit_sigmoids(pc_train, x[:, j]), pc_test)
-        got_lc = _predict(fit_sigmoids(lc_train, x[:, j]), [lc[test] for _, _, test in folds])
-        for f, (_, _, test) in enumerate(folds):
-            preds["pc1"][test, j] = got_pc[f]
-            preds["compute"][test, j] = got_lc[f]
+    ys = np.broadcast_to(x.T[None, :, :], (nf, m, n))
+    got_pc = fit_sigmoids(pc_train.reshape(nf * m, n), ys.reshape(nf * m, n))
+    lc_train = np.full((nf, m, n), np.nan)
+    for f, (_, train, _) in enumerate(folds):
+        lc_train[f, :, train] = lc[train][:, None]
+    got_lc = fit_sigmoids(lc_train.reshape(nf * m, n), ys.reshape(nf * m, n))
+    for f, (_, _, test) in enumerate(folds):
+        for j in range(m):
+            a, b = got_pc[f * m + j], got_lc[f * m + j]
+            if a is not None:
+                preds["pc1"][test, j] = a.predict(pc_test[f, j, test])
+            if b is not None:
+                preds["compute"][test, j] = b.predict(lc[test])
     return preds
 
 
@@ -466,6 +491,7 @@ class ObserveResult:
     pc1_vs_log_compute: dict[str, Any] | None
     fits: list[dict[str, Any]]
     loo: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain nested data for JSON."""
@@ -484,6 +510,7 @@ def _loo_rows(table: ScoreTable, preds: dict[str, np.ndarray]) -> list[dict[str,
     import numpy as np
 
     truth = table.scores
+    with_compute = bool(np.isfinite(table.log10_compute).any())
     rows = []
     names = [*table.benchmarks, "all"]
     for j, name in enumerate(names):
@@ -491,11 +518,13 @@ def _loo_rows(table: ScoreTable, preds: dict[str, np.ndarray]) -> list[dict[str,
         t = truth[:, sl]
         p = {k: v[:, sl] for k, v in preds.items()}
         has = ~np.isnan(t)
-        common = has & ~np.isnan(p["pc1"]) & ~np.isnan(p["compute"]) & ~np.isnan(p["mean"])
+        common = has & ~np.isnan(p["pc1"]) & ~np.isnan(p["mean"])
+        if with_compute:
+            common &= ~np.isnan(p["compute"])
         with_pc1 = has & ~np.isnan(p["pc1"])
         mae_pc1 = _mae(p["pc1"], t, common)
         mae_mean = _mae(p["mean"], t, common)
-        mae_comp = _mae(p["compute"], t, common)
+        mae_comp = _mae(p["compute"], t, common) if with_compute else None
         rows.append({
             "benchmark": name, "n": int(common.sum()),
             "mae_pc1_pp": mae_pc1, "mae_compute_pp": mae_comp, "mae_mean_pp": mae_mean,
@@ -524,19 +553,38 @@ def observe(path: str | Path, rank: int | None = None, loo: bool = True) -> Obse
         lin = {"slope": float(slope), "intercept": float(icpt), "n": int(ok.sum()),
                "r2": 1.0 - float(np.sum(resid**2)) / tss if tss > 0 else None}
     fits = []
+    m = len(table.benchmarks)
+    vs_pc1 = fit_sigmoids(np.tile(pc1, (m, 1)), x.T)
+    vs_lc = fit_sigmoids(np.tile(lc, (m, 1)), x.T)
     for j, name in enumerate(table.benchmarks):
-        a = fit_sigmoid(pc1, x[:, j])
-        b = fit_sigmoid(lc, x[:, j])
+        a, b = vs_pc1[j], vs_lc[j]
         fits.append({"benchmark": name, "n": int(np.isfinite(x[:, j]).sum()),
                      "loading": loadings[name],
                      "vs_pc1": asdict(a) if a else None,
                      "vs_log_compute": asdict(b) if b else None})
     loo_rows = _loo_rows(table, leave_family_out(table, rank)) if loo else []
+    pairwise = pairwise_pc1_share(x)
+    notes = []
+    if not ok.any():
+        notes.append("no compute column (FLOPs, or parameters and tokens): the log-compute "
+                     "baseline is not available; leave-one-family-out compares PC1 with the "
+                     "training mean only")
+    if not table.has_family:
+        notes.append("no family column: every model is its own family, so held-out "
+                     "prediction leaves out one model at a time")
+    if not fit.converged:
+        notes.append(f"imputation of missing scores stopped at its cap of {IMPUTE_MAX_ITER} "
+                     "iterations without converging: PC1 shares are approximate")
+    if pairwise is not None and abs(pairwise - float(fit.explained[0])) > SHARE_DISAGREE:
+        notes.append(f"PC1 share with imputation ({float(fit.explained[0]):.1%}) and from "
+                     f"pairwise correlations ({pairwise:.1%}) differ by more than "
+                     f"{SHARE_DISAGREE:.0%}: the missing cells matter, read both")
     return ObserveResult(
         path=table.path, n_models=len(table.models), n_families=len(set(table.families)),
         benchmarks=table.benchmarks,
         missing={b: int(np.isnan(x[:, j]).sum()) for j, b in enumerate(table.benchmarks)},
         percent_columns=table.percent_columns,
         explained=[float(v) for v in fit.explained], pc1_share=float(fit.explained[0]),
-        pc1_share_pairwise=pairwise_pc1_share(x), loadings=loadings,
-        imputation_iterations=fit.iterations, pc1_vs_log_compute=lin, fits=fits, loo=loo_rows)
+        pc1_share_pairwise=pairwise, loadings=loadings,
+        imputation_iterations=fit.iterations, pc1_vs_log_compute=lin, fits=fits, loo=loo_rows,
+        notes=notes)

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import model_key, name_keys, org_overlap
+from convergent.ingest.names import model_key, name_keys, org_overlap
 
 DATE_TOLERANCE_DAYS = 31
 PARAMS_TOLERANCE = 0.10

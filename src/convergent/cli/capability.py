@@ -103,3 +103,5 @@ def observe_cmd(
         pair = ("" if res.pc1_share_pairwise is None
                 else f" (pairwise correlations: {res.pc1_share_pairwise:.1%})")
         typer.echo(f"PC1 explains {res.pc1_share:.1%} of the variance{pair}.")
+    for note in res.notes:
+        typer.echo(f"note: {note}", err=True)

@@ -21,24 +21,30 @@ SkipOpt = Annotated[bool, typer.Option(
 SnapOpt = Annotated[str | None, typer.Option(
     "--snapshot", help="Snapshot date YYYY-MM-DD (default: file date, or Last-Modified).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+AnyDateOpt = Annotated[bool, typer.Option(
+    "--allow-any-date", help="Keep dates before 1950 or more than a year ahead (refused "
+    "by default as typos).")]
 
 
 def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot: str | None,
-         as_json: bool, models: list[str] | None = None) -> None:
+         as_json: bool, models: list[str] | None = None, allow_any_date: bool = False) -> None:
     """Open the store, ingest, and print the report; conflicts and skips go to stderr."""
-    from convergent.cli.common import open_cli_store
+    from convergent.cli.common import STATE
     from convergent.cli.render import emit
-    from convergent.dates import parse_iso
+    from convergent.dates import check_plausible, parse_iso
     from convergent.errors import ConvergentError
     from convergent.ingest import ingest
+    from convergent.store import writing_store
 
     snap = None
     if snapshot is not None:
         snap = parse_iso(snapshot)
         if snap is None:
             raise ConvergentError(f"--snapshot {snapshot!r} is not a date YYYY-MM-DD")
-    store = open_cli_store(db, write=True)
-    report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [])
+        check_plausible(snap, "--snapshot", allow_any=allow_any_date)
+    with writing_store(db, builtin=STATE.builtin) as store:
+        report = ingest(store, source, path, skip_bad_rows, snapshot=snap, models=models or [],
+                        allow_any_date=allow_any_date)
     data = report.as_dict()
     if as_json:
         emit([], as_json=True, data=data)
@@ -57,9 +63,10 @@ def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot:
 
 @app.command("epoch")
 def epoch_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
-              snapshot: SnapOpt = None, as_json: JsonOpt = False) -> None:
+              snapshot: SnapOpt = None, as_json: JsonOpt = False,
+              allow_any_date: AnyDateOpt = False) -> None:
     """Epoch AI model database CSV (Notable, Large-scale or All models)."""
-    _run("epoch", path, db, skip_bad_rows, snapshot, as_json)
+    _run("epoch", path, db, skip_bad_rows, snapshot, as_json, allow_any_date=allow_any_date)
 
 
 @app.command("hf-config")
@@ -75,9 +82,11 @@ def hf_config_cmd(
 
 @app.command("benchmarks")
 def benchmarks_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
-                   snapshot: SnapOpt = None, as_json: JsonOpt = False) -> None:
+                   snapshot: SnapOpt = None, as_json: JsonOpt = False,
+                   allow_any_date: AnyDateOpt = False) -> None:
     """Benchmark table: model, family, size, tokens, FLOPs, one column per benchmark."""
-    _run("benchmarks", path, db, skip_bad_rows, snapshot, as_json)
+    _run("benchmarks", path, db, skip_bad_rows, snapshot, as_json,
+         allow_any_date=allow_any_date)
 
 
 @app.command("runs")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from convergent.plain import plain
+from convergent.sanitize import clean_text, csv_cell
 
 
 class Lang(enum.StrEnum):
@@ -22,7 +23,7 @@ class Lang(enum.StrEnum):
 
 def to_json(data: Any) -> str:
     """JSON text of plain data (dates as ISO strings, NaN as null)."""
-    return json.dumps(plain(data), ensure_ascii=False, indent=2)
+    return clean_text(json.dumps(plain(data), ensure_ascii=False, indent=2))
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -34,8 +35,9 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: (json.dumps(plain(v), ensure_ascii=False)
-                        if isinstance(v, dict | list) else plain(v)) for k, v in r.items()})
+        w.writerow({k: csv_cell(json.dumps(plain(v), ensure_ascii=False)
+                                if isinstance(v, dict | list) else plain(v))
+                    for k, v in r.items()})
     return buf.getvalue()
 
 
@@ -50,7 +52,7 @@ def fmt_cell(value: Any) -> str:
         return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
     if isinstance(value, list):
         return ", ".join(fmt_cell(v) for v in value)
-    return str(value)
+    return clean_text(str(value))
 
 
 def emit(

@@ -38,10 +38,11 @@ def update(
     """
     from rich.console import Console
 
-    from convergent.cli.common import open_cli_store
+    from convergent.cli.common import STATE
     from convergent.cli.render import emit
     from convergent.ingest.update import EPOCH_URL, UpdatePlan
     from convergent.ingest.update import update as run
+    from convergent.store import writing_store
 
     plan = UpdatePlan(epoch_url=None if no_epoch else epoch_url or EPOCH_URL,
                       hf_models=list(hf_model or []), hf_top=hf_top, hf_endpoint=hf_endpoint,
@@ -52,8 +53,8 @@ def update(
             if err.is_terminal:
                 status.update(msg)
 
-        store = open_cli_store(db, write=True)
-        result = run(store, plan, progress)
+        with writing_store(db, builtin=STATE.builtin) as store:
+            result = run(store, plan, progress)
     if json:
         emit([], as_json=True, data=result)
         return

@@ -6,20 +6,15 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from convergent.dates import parse_iso
-from convergent.ingest.common import (
-    IngestReport,
-    Input,
-    Problems,
-    Record,
-    load_csv,
-    model_key,
-    parse_number,
-    row_hash,
-    source_row,
-    write_records,
-)
+from convergent.errors import ConvergentError
+from convergent.ingest.csvread import load_csv
+from convergent.ingest.fetch import Input, source_row
+from convergent.ingest.names import model_key
+from convergent.ingest.problems import IngestReport, Problems
+from convergent.ingest.values import cell_date, parse_number, range_problem, row_hash
+from convergent.ingest.write import Record, write_records
 from convergent.registry import norm_key, registry
+from convergent.scoreunits import score_column, strip_unit
 
 if TYPE_CHECKING:
     from convergent.store import Store
@@ -30,11 +25,13 @@ _META = {
     "dataset_tokens": ("pretrainingdatasize", "tokens", "trainingtokens", "datasize"),
     "training_compute_flop": ("flops", "compute", "trainingcompute", "trainingflop"),
 }
+_RANGE = {"params_total": "params", "dataset_tokens": "tokens",
+          "training_compute_flop": "compute"}
 _TEXT = {"model": "model", "modelfamily": "family", "family": "family", "date": "date",
          "organization": "organization", "organisation": "organization", "org": "organization"}
 
 
-def _unit(header: str) -> tuple[str, float]:
+def _unit(header: str, where: str = "header") -> tuple[str, float]:
     """Column key without its unit suffix, and the unit's multiplier: 'Size (B)' -> 1e9."""
     m = re.search(r"\(([^)]*)\)\s*$", header)
     base = norm_key(header[: m.start()] if m else header)
@@ -44,9 +41,13 @@ def _unit(header: str) -> tuple[str, float]:
     if unit in _UNITS:
         return base, _UNITS[unit]
     try:
-        return base, float(unit)
+        mult = float(unit)
     except ValueError:
         return base, 1.0
+    if not math.isfinite(mult) or mult <= 0:
+        raise ConvergentError(f"column {header!r}: unit multiplier {unit!r} must be a positive "
+                              "number", where=f"{where}:1:{header}")
+    return base, mult
 
 
 def _benchmark_name(header: str) -> str:
@@ -56,7 +57,8 @@ def _benchmark_name(header: str) -> str:
     return labels.get(norm_key(header), header.strip())
 
 
-def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool) -> IngestReport:
+def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool,
+                      allow_any_date: bool = False) -> IngestReport:
     """Validate every cell, convert fractions to percent, then write scores and models."""
     con = store.con.con
     header = load_csv(con, inp.path, inp.name, "_bm_raw", ["Model"])
@@ -70,7 +72,7 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool) -> IngestRe
     roles: dict[str, tuple[str, float]] = {}
     bench: list[str] = []
     for h in header:
-        key, mult = _unit(h)
+        key, mult = _unit(h, inp.name)
         if norm_key(h) in _TEXT:
             roles[h] = (_TEXT[norm_key(h)], 1.0)
         elif any(key == k for keys in _META.values() for k in keys):
@@ -101,10 +103,20 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool) -> IngestRe
         for h, (role, mult) in roles.items():
             v = cells[h]
             if role == "date":
-                if v and parse_iso(v.strip()) is None:
+                meta["date"] = None
+                if not v:
+                    continue
+                try:
+                    meta["date"] = cell_date(v, f"{inp.name}:{rowno}:{h}",
+                                             allow_any=allow_any_date)
+                except ConvergentError as exc:
+                    problems.add(rowno, h, str(exc).split(": ", 1)[-1] +
+                                 " (--allow-any-date keeps it)")
+                    ok = False
+                    continue
+                if meta["date"] is None:
                     problems.add(rowno, h, f"invalid date {v!r} (expected YYYY-MM-DD)")
                     ok = False
-                meta["date"] = parse_iso(v.strip()) if v else None
             elif role in ("family", "organization", "model"):
                 meta[role] = (v or "").strip() or None
             else:
@@ -117,7 +129,14 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool) -> IngestRe
                 if x is not None and x <= 0:
                     problems.add(rowno, h, f"must be positive, got {v!r}")
                     ok = False
-                meta[role] = None if x is None else x * mult
+                    continue
+                value = None if x is None else x * mult
+                why = None if value is None else range_problem(_RANGE[role], value)
+                if why:
+                    problems.add(rowno, h, f"{why} after the column's unit")
+                    ok = False
+                    continue
+                meta[role] = value
         for h in bench:
             try:
                 x = parse_number(cells[h])
@@ -129,8 +148,16 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool) -> IngestRe
                 scores[h] = x
         if ok:
             parsed.append((rowno, meta, scores))
+    to_percent: dict[str, float] = {}
+    rejected: set[int] = set()
+    for h in bench:
+        cells = [(rowno, s.get(h, math.nan)) for rowno, _, s in parsed]
+        to_percent[h], bad = score_column(h, cells, f"{inp.name}:1:{h}")
+        for rowno, why in bad:
+            problems.add(rowno, h, why)
+            rejected.add(rowno)
+    parsed = [p for p in parsed if p[0] not in rejected]
     problems.resolve(skip_bad_rows, report)
-    fraction = {h: all(0 <= s[h] <= 1 for _, _, s in parsed if h in s) for h in bench}
     records = []
     for rowno, meta, scores in parsed:
         name = meta.get("model") or ""
@@ -141,7 +168,7 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool) -> IngestRe
             segs["family"] = meta["family"]
         records.append(Record(
             row=rowno, name=name, organization=org, date=meta.get("date"), entity=entity,
-            scores=[(_benchmark_name(h), s * 100 if fraction[h] else s)
+            scores=[(_benchmark_name(strip_unit(h)), s * to_percent[h])
                     for h, s in scores.items() if not math.isnan(s)],
             segments=segs,
             raw_hash=row_hash([name, *(meta.get(k) for k in sorted(meta)),

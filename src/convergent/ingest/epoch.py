@@ -6,23 +6,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import (
-    CsvStream,
-    Existing,
-    IngestReport,
-    Input,
-    Problems,
-    as_row_set,
-    existing_entities,
-    frame,
-    oversized_error,
-    oversized_sql,
-    qi,
-    resolve,
-    sql_model_key,
-    stored_rows,
-    upsert_source,
-)
+from convergent.ingest.csvread import CsvStream, oversized_error, oversized_sql, qi
+from convergent.ingest.fetch import Input
+from convergent.ingest.names import sql_model_key
+from convergent.ingest.problems import IngestReport, Problems
+from convergent.ingest.resolve import Existing, existing_entities, resolve
+from convergent.ingest.values import PLAUSIBLE
+from convergent.ingest.write import as_row_set, commit, frame, stored_rows
 from convergent.registry import canonical_option, registry
 from convergent.schema import UNKNOWN
 
@@ -49,6 +39,7 @@ OPTIONAL = {
     "frontier": ("Frontier model",),
 }
 NUMERIC = {"params": "positive", "compute": "positive", "dataset": "nonneg", "cost": "nonneg"}
+RANGE = {"params": "params", "compute": "compute", "dataset": "tokens", "cost": "cost"}
 MATCH_DAYS = 60
 
 _COUNTRIES = {
@@ -169,14 +160,17 @@ def _col(cols: dict[str, str | None], key: str) -> str:
 
 
 def _number_sql(expr: str) -> tuple[str, str]:
-    """SQL for the largest of comma-separated numbers, and for 'some part is not a number'."""
+    """SQL for the largest of comma-separated numbers (a thousands-grouped number such as
+    '175,000,000,000' is one number), and for 'some part is not a number'."""
     parts = f"string_split({expr}, ',')"
     one = f"TRY_CAST(trim({expr}) AS DOUBLE)"
+    grouped = f"regexp_full_match(trim({expr}), '[+-]?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?')"
+    joined = f"TRY_CAST(replace(trim({expr}), ',', '') AS DOUBLE)"
     value = (f"CASE WHEN {expr} IS NULL OR trim({expr}) = '' THEN NULL "
-             f"WHEN NOT contains({expr}, ',') THEN {one} ELSE "
+             f"WHEN NOT contains({expr}, ',') THEN {one} WHEN {grouped} THEN {joined} ELSE "
              f"list_max(list_transform({parts}, lambda v: TRY_CAST(trim(v) AS DOUBLE))) END")
     bad = (f"({expr} IS NOT NULL AND trim({expr}) <> '' AND CASE "
-           f"WHEN NOT contains({expr}, ',') THEN {one} IS NULL ELSE "
+           f"WHEN NOT contains({expr}, ',') THEN {one} IS NULL WHEN {grouped} THEN FALSE ELSE "
            f"len(list_filter({parts}, lambda v: TRY_CAST(trim(v) AS DOUBLE) IS NULL)) > 0 END)")
     return value, bad
 
@@ -225,8 +219,11 @@ def _load_rows(con: duckdb.DuckDBPyConnection, stream: CsvStream,
 
 
 def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None],
-           problems: Problems) -> None:
+           problems: Problems, allow_any_date: bool = False) -> None:
     """Record each bad cell of _ep_t with its row and column."""
+    from convergent.dates import EARLIEST, latest_plausible
+
+    first, last = EARLIEST.isoformat(), latest_plausible().isoformat()
     checks: list[tuple[str, str, str]] = [
         ("name IS NULL OR name = ''", "Model", "'empty model name'"),
         ("date_raw IS NULL OR trim(date_raw) = ''", "Publication date", "'empty date'"),
@@ -235,6 +232,10 @@ def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None],
         ("frontier_raw NOT IN ('', 'true', 'false', 'yes', 'no', '1', '0')",
          cols["frontier"] or "", "'expected True or False, got ' || to_json(frontier_raw)"),
     ]
+    if not allow_any_date:
+        checks.append((f"date < DATE '{first}' OR date > DATE '{last}'", "Publication date",
+                       f"'implausible date ' || CAST(date AS VARCHAR) || ' (expected {first} to "
+                       f"{last}; --allow-any-date keeps it)'"))
     for k, kind in NUMERIC.items():
         if not cols[k]:
             continue
@@ -246,6 +247,11 @@ def _stage(con: duckdb.DuckDBPyConnection, cols: dict[str, str | None],
         word = "positive" if kind == "positive" else "zero or more"
         checks.append((f"NOT {k}_bad AND isfinite({k}) AND {k} {cmp}", label,
                        f"'must be {word}, got ' || to_json({k}_raw)"))
+        lo, hi = PLAUSIBLE[RANGE[k]]
+        checks.append((f"NOT {k}_bad AND isfinite({k}) AND NOT ({k} {cmp}) AND "
+                       f"({k} < {lo!r} OR {k} > {hi!r})", label,
+                       f"'implausible value ' || to_json({k}_raw) || ' (expected {lo:g} to "
+                       f"{hi:g})'"))
     union = " UNION ALL ".join(
         f"SELECT row, '{c.replace(chr(39), chr(39) * 2)}' AS col, {msg} AS msg "
         f"FROM _ep_t WHERE {cond}" for cond, c, msg in checks)
@@ -377,7 +383,7 @@ def _area_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: bool,
-                 report: IngestReport) -> None:
+                 report: IngestReport, allow_any_date: bool = False) -> None:
     """Validate the whole file, resolve entities, then write every change in one transaction."""
     import pandas as pd
 
@@ -389,7 +395,7 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
     if report.rows_read == 0:
         raise ConvergentError("the file has a header but no data rows", where=inp.name)
     problems = Problems(inp.name)
-    _stage(con, cols, problems)
+    _stage(con, cols, problems, allow_any_date)
     bad = problems.resolve(skip_bad_rows, report)
     _typed(con, bad)
     _mappings(con, report)
@@ -442,14 +448,7 @@ def ingest_epoch(store: Store, inp: Input, src: dict[str, Any], skip_bad_rows: b
     if counts.get("unchanged", 0):
         con.execute("DELETE FROM _ep_own WHERE row IN "
                     "(SELECT row FROM _ep_state WHERE state = 'unchanged')")
-    with store.transaction():
-        upsert_source(store, src)
-        _write_own(con, sid)
-        if foreign_ids or stale:
-            from convergent.ingest.common import replace_entities
-
-            replace_entities(store, ORIGIN, stale, foreign_ids, frames)
-        store.apply_facts()
+    commit(store, ORIGIN, src, stale, foreign_ids, frames, bulk=lambda: _write_own(con, sid))
     for t in ("_ep_bad", "_ep_own", "_ep_state", "_areas", "_m_domain",
               "_m_access", "_m_prec", "_m_country", "_m_notes", "_m_hw", "_m_org"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

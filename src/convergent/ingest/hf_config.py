@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import (
-    IngestReport,
-    Input,
-    Record,
-    fetch,
-    is_url,
-    open_input,
-    row_hash,
-    source_row,
-    write_records,
-)
+from convergent.ingest.fetch import Input, fetch, is_url, open_input, redact, source_row
+from convergent.ingest.problems import IngestReport
+from convergent.ingest.sniff import INVISIBLE_RE
+from convergent.ingest.values import PLAUSIBLE, row_hash
+from convergent.ingest.write import Record, write_records
 from convergent.registry import canonical_option, context_bucket
 
 if TYPE_CHECKING:
@@ -27,6 +22,8 @@ if TYPE_CHECKING:
 ORIGIN = "hf-config"
 HUB_PATTERN = "{base}/{model}/resolve/main/config.json"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
+MAX_COUNT = 1e6  # heads, experts: far above any real model
+MAX_DEPTH = 64
 
 _T5 = {"t5", "mt5", "umt5", "longt5", "switch_transformers"}
 _GATED = {
@@ -57,16 +54,50 @@ def _first(cfg: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def _count(cfg: dict[str, Any], where: str, *keys: str) -> int | None:
-    """A positive integer setting, or None; anything else is an error naming the key."""
+def _count(cfg: dict[str, Any], where: str, *keys: str, limit: float = MAX_COUNT) -> int | None:
+    """A positive integer setting up to `limit`, or None; anything else is an error naming
+    the key (NaN, infinities and huge numbers included)."""
     for k in keys:
         v = cfg.get(k)
         if v is None:
             continue
-        if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v) or v <= 0:
-            raise ConfigError(f"{k} must be a positive integer, got {v!r}", where=f"{where}:{k}")
+        if (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+                or v != int(v) or v <= 0):
+            raise ConfigError(f"{k} must be a positive integer, got {_show(v)}",
+                              where=f"{where}:{k}")
+        if v > limit:
+            raise ConfigError(f"{k} of {v:g} is implausible (at most {limit:g})",
+                              where=f"{where}:{k}")
         return int(v)
     return None
+
+
+def _show(v: Any) -> str:
+    """A short rendering of a bad value for a message."""
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text_list(cfg: dict[str, Any], key: str, where: str) -> list[str]:
+    """A list of strings setting (such as `architectures`); anything else names the key."""
+    v = cfg.get(key)
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    if not isinstance(v, list) or not all(isinstance(a, str) for a in v):
+        raise ConfigError(f"{key} must be a list of names, got {_show(v)}", where=f"{where}:{key}")
+    return v
+
+
+def _text(cfg: dict[str, Any], key: str, where: str) -> str | None:
+    """A string setting, or None; a number, list or object there names the key."""
+    v = cfg.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise ConfigError(f"{key} must be a string, got {_show(v)}", where=f"{where}:{key}")
+    return v
 
 
 def _activation(cfg: dict[str, Any], mt: str) -> str:
@@ -150,13 +181,13 @@ def parse_config(cfg: dict[str, Any], where: str = "config.json") -> dict[str, A
         raise ConfigError("top level must be a JSON object", where=where)
     text = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else None
     llm = {**cfg, **text} if text else cfg
-    mt = str(llm.get("model_type") or cfg.get("model_type") or "").lower()
+    mt = (_text(llm, "model_type", where) or _text(cfg, "model_type", where) or "").lower()
     attention, heads, kv = _attention(llm, where)
     experts, active = _experts(llm, where)
     ctx = _count(llm, where, "max_position_embeddings", "n_positions", "max_sequence_length",
-                 "seq_length", "n_ctx", "max_seq_len")
+                 "seq_length", "n_ctx", "max_seq_len", limit=PLAUSIBLE["context"][1])
     rope = llm.get("rope_scaling") if isinstance(llm.get("rope_scaling"), dict) else None
-    archs = [str(a) for a in cfg.get("architectures") or []]
+    archs = _text_list(cfg, "architectures", where)
     if cfg.get("is_encoder_decoder") or mt in _T5 or mt in ("bart", "mbart", "whisper"):
         structure = "encoder-decoder"
     elif mt in _ENCODER_ONLY or any(a.endswith("ForMaskedLM") for a in archs):
@@ -195,20 +226,49 @@ def _load_json(data: bytes, where: str) -> dict[str, Any]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ConfigError("file is UTF-16 encoded; save it as UTF-8", where=where)
     try:
-        cfg = json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", where=where) from None
+    depth = _depth(text)
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"JSON nested {depth} levels deep (at most {MAX_DEPTH})", where=where)
+    try:
+        cfg = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON: {exc.msg}",
                           where=f"{where}:{exc.lineno}:{exc.colno}") from None
+    except RecursionError:
+        raise ConfigError("JSON nested too deeply", where=where) from None
     if not isinstance(cfg, dict):
         raise ConfigError("top level must be a JSON object", where=where)
     return cfg
 
 
+def _depth(text: str) -> int:
+    """Deepest bracket nesting outside strings (measured before parsing, which recurses)."""
+    depth = best = 0
+    in_str = escape = False
+    for ch in text:
+        if in_str:
+            if escape:
+                escape = False
+            elif ch == "\\":
+                escape = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth -= 1
+    return best
+
+
 def _model_name(path: Path, cfg: dict[str, Any], root: Path) -> str:
     """Model id: a config's `_name_or_path` when it is an id, else from the file's location."""
-    given = str(cfg.get("_name_or_path") or "")
+    given = INVISIBLE_RE.sub("", str(cfg.get("_name_or_path") or "")).strip()
     if given and not given.startswith(("/", ".", "~")) and given.count("/") <= 1:
         return given
     base = path.parent if path.name == "config.json" else path.with_suffix("")
@@ -222,8 +282,15 @@ def _collect_local(inp: Input) -> list[tuple[str, bytes, Path]]:
         files = sorted(p for p in root.rglob("*.json") if p.is_file())
         if not files:
             raise ConvergentError("no .json files in the folder", where=str(root))
-        return [(str(p.relative_to(root)), p.read_bytes(), p) for p in files]
-    return [(inp.name, root.read_bytes(), root)]
+        return [(str(p.relative_to(root)), _read(p), p) for p in files]
+    return [(inp.name, _read(root), root)]
+
+
+def _read(path: Path) -> bytes:
+    """One config file: a regular file no larger than MAX_CONFIG_BYTES."""
+    from convergent.userfiles import read_bytes
+
+    return read_bytes(path, "config file", max_bytes=MAX_CONFIG_BYTES)
 
 
 def ingest_hf_config(store: Store, path_or_url: str, skip_bad_rows: bool, *,
@@ -239,10 +306,11 @@ def ingest_hf_config(store: Store, path_or_url: str, skip_bad_rows: bool, *,
             "{base}", path_or_url.rstrip("/"))
         snap = snapshot
         for m in models:
-            data, day = fetch(pattern.replace("{model}", m))
+            data, day = fetch(pattern.replace("{model}", m), max_bytes=MAX_CONFIG_BYTES)
             snap = snap or day
             items.append((m, data, m))
-        inp = Input(Path("."), path_or_url, path_or_url, snap or dt.date.today())
+        inp = Input(Path("."), redact(path_or_url), redact(path_or_url),
+                    snap or dt.date.today())
         cleanup = None
     else:
         inp = open_input(path_or_url, snapshot)

@@ -6,16 +6,11 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
-from convergent.ingest.common import (
-    IngestReport,
-    Input,
-    Problems,
-    frame,
-    load_csv,
-    parse_number,
-    source_row,
-    upsert_source,
-)
+from convergent.ingest.csvread import load_csv
+from convergent.ingest.fetch import Input, source_row
+from convergent.ingest.problems import IngestReport, Problems
+from convergent.ingest.values import parse_number
+from convergent.ingest.write import commit, frame
 from convergent.registry import norm_key
 
 if TYPE_CHECKING:
@@ -147,8 +142,9 @@ def ingest_runs(store: Store, inp: Input, skip_bad_rows: bool) -> IngestReport:
     dropped = set(old) - {r["run_id"] for r in out}
     if dropped:
         report.notes.append(f"{len(dropped)} run(s) of an earlier snapshot of this file removed")
-    with store.transaction():
-        upsert_source(store, src)
+    def replace_runs() -> None:
         con.execute("DELETE FROM runs WHERE source_id = ?", [src["source_id"]])
         store.append("runs", new)
+
+    commit(store, ORIGIN, src, [], [], {}, bulk=replace_runs)
     return report

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from convergent.dates import check_plausible
 from convergent.errors import ConvergentError
-from convergent.ingest.common import IngestReport, Input, fetch, source_row
+from convergent.ingest.fetch import Input, fetch, source_row
+from convergent.ingest.problems import IngestReport
 
 if TYPE_CHECKING:
     from convergent.store import Store

@@ -1,8 +1,10 @@
 """Build the whole report into a folder atomically: all of it appears, or nothing changes.
 
 Everything is written into a fresh temporary folder next to `--out`; only when every
-file is complete is the previous report moved aside and the new one renamed into place
-(two renames on one file system). A failure removes the temporary folder and leaves any
+file is complete is it swapped with the previous report in one atomic exchange (Linux
+`renameat2`), so `--out` is never missing. Where the exchange is not available the old report
+is moved aside first, and a run killed between the two renames is repaired by the next run.
+Folders left by killed runs are removed. A failure removes the temporary folder and leaves any
 previous report untouched. A folder that is not a previous report is never replaced.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import glob
 import json
 import os
 import shutil
@@ -20,6 +23,7 @@ from typing import Any
 
 from convergent.errors import ConvergentError
 from convergent.report.assemble import STEPS, ReportData, assemble, plain
+from convergent.sanitize import clean_text, csv_cell
 
 MARKER = ".convergent-report"
 TABLES = ("matrix", "capability", "history", "layers", "five_layer", "drivers", "forecasts",
@@ -27,6 +31,66 @@ TABLES = ("matrix", "capability", "history", "layers", "five_layer", "drivers", 
           "scaling", "scaling_points", "sources")
 LATE_STEPS = ("markdown", "charts", "html", "figures", "data", "swap")
 TOTAL_STEPS = len(STEPS) + len(LATE_STEPS)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False when unsupported."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(out: Path) -> None:
+    """Put back a report a killed run had moved aside, and remove folders killed runs left."""
+    for leftover in sorted(out.parent.glob(f".{glob.escape(out.name)}.*-*")):
+        kind, _, rest = leftover.name[len(out.name) + 2:].partition("-")
+        pid = rest.split("-", 1)[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if kind == "old" and not out.exists() and (leftover / MARKER).exists():
+            os.rename(leftover, out)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Make `tmp` the report at `out`; the previous report, if any, ends up removed."""
+    if out.exists() and _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    old: Path | None = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if old.exists():
+            shutil.rmtree(old)
+        os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        if old is not None and not out.exists():
+            os.rename(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _check_writable(out: Path) -> None:
@@ -56,15 +120,19 @@ def _check_target(out: Path) -> None:
 
 def _cell(v: Any) -> Any:
     if isinstance(v, dict | list):
-        return json.dumps(v, ensure_ascii=False)
-    return "" if v is None else v
+        return csv_cell(json.dumps(v, ensure_ascii=False))
+    return "" if v is None else csv_cell(v)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write one report file, its text cleaned of bidi controls."""
+    path.write_text(clean_text(text), encoding="utf-8")
 
 
 def write_table(rows: list[dict[str, Any]], folder: Path, name: str) -> list[str]:
     """`name.json` (nested as is) and `name.csv` (nested cells as JSON text)."""
     rows = plain(rows)
-    (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1),
-                                         encoding="utf-8")
+    _write(folder / f"{name}.json", json.dumps(rows, ensure_ascii=False, indent=1))
     cols: list[str] = []
     for r in rows:
         cols.extend(k for k in r if k not in cols)
@@ -82,10 +150,8 @@ def write_data(data: ReportData, folder: Path) -> list[str]:
     written = []
     for name in TABLES:
         written += write_table(list(getattr(data, name)), folder, name)
-    (folder / "examples.json").write_text(
-        json.dumps(data.examples, ensure_ascii=False, indent=1), encoding="utf-8")
-    (folder / "report.json").write_text(
-        json.dumps(data.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    _write(folder / "examples.json", json.dumps(data.examples, ensure_ascii=False, indent=1))
+    _write(folder / "report.json", json.dumps(data.to_dict(), ensure_ascii=False, indent=1))
     return [*written, f"{folder.name}/examples.json", f"{folder.name}/report.json"]
 
 
@@ -107,13 +173,12 @@ def render_into(folder: Path, data: ReportData, cfg: dict[str, Any], langs: list
     for lang in langs:
         name = "report.md" if lang == main else f"report.{lang}.md"
         text = render_markdown(data, cfg, lang, figures=[f for f in figs if f.endswith(".svg")])
-        (folder / name).write_text(text, encoding="utf-8")
+        _write(folder / name, text)
     step("markdown")
     html_lang = "zh" if langs == ["zh"] else "en"
     html_specs = specs if html_lang == ("en" if "en" in langs else main) else charts(
         data, cfg, html_lang)
-    (folder / "index.html").write_text(render_html(data, cfg, html_lang, html_specs),
-                                       encoding="utf-8")
+    _write(folder / "index.html", render_html(data, cfg, html_lang, html_specs))
     step("html")
     write_data(data, folder / "data")
     step("data")
@@ -136,6 +201,8 @@ def build_report(
     """
     langs = langs or ["zh", "en"]
     out = Path(out).expanduser().resolve()
+    if out.parent.is_dir():
+        recover(out)
     _check_target(out)
     _check_writable(out)
 
@@ -144,27 +211,17 @@ def build_report(
             progress(name)
 
     data = assemble(store, cfg, as_of, window_days, progress=step)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)
-    old: Path | None = None
     try:
         render_into(tmp, data, cfg, langs, step, figures=figures)
         (tmp / MARKER).write_text(f"as_of {data.as_of.isoformat()}\n", encoding="utf-8")
         _check_target(out)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            if old.exists():
-                shutil.rmtree(old)
-            os.rename(out, old)
-        os.rename(tmp, out)
+        _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and old.exists() and not out.exists():
-            os.rename(old, out)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     step("swap")
     return out, data
