@@ -4,27 +4,14 @@ names winning ties, and the no-catalog flag."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from convergent.cli import main
 from convergent.ingest import ingest
 from convergent.ingest.names import org_keys, org_names
 from convergent.store import open_store
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["convergent", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from test_ingest_cli import run
 
 
 def test_organisation_cells_split_on_commas_and_semicolons() -> None:
