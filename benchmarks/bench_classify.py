@@ -87,10 +87,22 @@ def _year_ends() -> list[dt.date]:
     return [dt.date(START.year + k, 12, 31) for k in range(YEARS)]
 
 
-def run_convergent(path: Path) -> dict:
-    """Load the Parquet into the store, then classify every area at every year end."""
+def _classify_years(store: object, areas: list[str], t_load: float) -> dict:
+    """Classify every area at every year end with certainty; timings and levels."""
     from convergent.classify import Classifier
     from convergent.config import load_config
+
+    t1 = time.perf_counter()
+    clf = Classifier(store, load_config(), areas)
+    levels = {}
+    for end in _year_ends():
+        for r in clf.classify(end):
+            levels[f"{r.area}@{end}"] = [r.level, round(r.leader_share or 0, 6)]
+    return {"load_s": t_load, "classify_s": time.perf_counter() - t1, "levels": levels}
+
+
+def run_convergent(path: Path) -> dict:
+    """Load the Parquet into the store, then classify every area at every year end."""
     from convergent.store import Store
 
     areas = _area_ids()
@@ -110,16 +122,7 @@ def run_convergent(path: Path) -> dict:
         INSERT INTO segments
         SELECT 'e' || entity, 'deployment', CASE WHEN seg = 0 THEN 'edge' ELSE 'cloud' END
         FROM read_parquet('{path}')""")
-    t_load = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    cfg = load_config()
-    clf = Classifier(store, cfg, areas)
-    levels = {}
-    for end in _year_ends():
-        for r in clf.classify(end):
-            levels[f"{r.area}@{end}"] = [r.level, round(r.leader_share or 0, 6)]
-    t_classify = time.perf_counter() - t1
-    return {"load_s": t_load, "classify_s": t_classify, "levels": levels}
+    return _classify_years(store, areas, time.perf_counter() - t0)
 
 
 def run_floor(path: Path) -> dict:
@@ -141,9 +144,7 @@ def run_floor(path: Path) -> dict:
 def run_spark(path: Path) -> dict:
     """convergent's classifier on Spark local mode: Spark reads the Parquet and builds the
     adoptions and segments views; measures run as the same Ibis expressions."""
-    from convergent.backends import SparkStore, spark_session
-    from convergent.classify import Classifier
-    from convergent.config import load_config
+    from convergent.backends import SparkStore, spark_schema, spark_session
     from convergent.schema import TABLES
 
     areas = _area_ids()
@@ -166,20 +167,10 @@ def run_spark(path: Path) -> dict:
         SELECT concat('e', entity) AS entity_id, 'deployment' AS dimension,
                CASE WHEN seg = 0 THEN 'edge' ELSE 'cloud' END AS value
         FROM bench_raw""").cache().createOrReplaceTempView(store.view("segments"))
-    from convergent.backends import _schema
-
     for name in TABLES:
         if name not in ("adoptions", "segments"):
-            spark.createDataFrame([], _schema(name)).createOrReplaceTempView(store.view(name))
-    t_load = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    clf = Classifier(store, load_config(), areas)
-    levels = {}
-    for end in _year_ends():
-        for r in clf.classify(end):
-            levels[f"{r.area}@{end}"] = [r.level, round(r.leader_share or 0, 6)]
-    t_classify = time.perf_counter() - t1
-    return {"load_s": t_load, "classify_s": t_classify, "levels": levels}
+            spark.createDataFrame([], spark_schema(name)).createOrReplaceTempView(store.view(name))
+    return _classify_years(store, areas, time.perf_counter() - t0)
 
 
 def run_pandas(path: Path) -> dict:

@@ -54,7 +54,8 @@ def spark_session(master: str | None = None) -> Any:
     return session
 
 
-def _schema(name: str) -> Any:
+def spark_schema(name: str) -> Any:
+    """The Spark schema of store table `name`."""
     from pyspark.sql import types as T
 
     return T.StructType([T.StructField(c, getattr(T, _SPARK_TYPES[t])(), True)
@@ -89,7 +90,7 @@ class SparkStore:
         Parquet data of the same name under `spark_tables` when it exists there."""
         for name, cols in TABLES.items():
             arrow = store.con.to_pyarrow(store.table(name).select(list(cols)))
-            df = self.session.createDataFrame(arrow.to_pandas(), schema=_schema(name))
+            df = self.session.createDataFrame(arrow.to_pandas(), schema=spark_schema(name))
             if spark_tables:
                 df = df.unionByName(self._parquet(spark_tables, name, df))
             df.createOrReplaceTempView(self.view(name))
