@@ -25,7 +25,7 @@ from convergent.dates import (
 from convergent.errors import ConvergentError
 from convergent.ingest.values import positive_number
 from convergent.levels import level_name, stars_for, stars_text
-from convergent.stats import concentration, slope_fit, wilson
+from convergent.stats import concentration, entropy_nats, slope_fit, weighted_lines, wilson
 from convergent.userfiles import check_path, read_text
 
 
@@ -129,6 +129,23 @@ def test_slope_fit_by_hand() -> None:
     assert f["se"] == pytest.approx((1 / 12) ** 0.5)
     assert slope_fit([1, 1, 1], [1, 2, 3]) is None
     assert slope_fit([0, 1], [0, 1]) is None
+
+
+def test_weighted_lines_by_hand() -> None:
+    x = np.array([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
+    y = np.array([[1.0, 3.0, 5.0], [0.0, 0.0, 6.0], [2.0, 2.0, 2.0]])
+    w = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+    slope, icpt = weighted_lines(x, y, w)
+    assert slope[:2] == pytest.approx([2.0, 3.0]) and icpt[:2] == pytest.approx([1.0, 0.0])
+    assert np.isnan(slope[2])
+    ref = slope_fit(x[0], y[0])
+    assert ref is not None and slope[0] == pytest.approx(ref["slope"])
+
+
+def test_entropy_nats_by_hand() -> None:
+    assert entropy_nats([0.5, 0.5, 0.0]) == pytest.approx(np.log(2))
+    assert entropy_nats([[0.25, 0.25], [0.25, 0.25]]) == pytest.approx(np.log(4))
+    assert entropy_nats([1.0]) == 0.0
 
 
 def test_concentration_by_hand() -> None:
