@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from convergent.dates import leading_date, parse_date
+
 if TYPE_CHECKING:
     from convergent.store import Store
 
@@ -168,10 +170,6 @@ def _history(inp: Inputs, area: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda h: str(h.get("date")))
 
 
-def _date(x: Any) -> dt.date:
-    return x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x)[:10])
-
-
 def _forecast(inp: Inputs, area: str) -> dict[str, Any] | None:
     return next((f for f in inp.forecasts if f.get("area") == area), None)
 
@@ -205,9 +203,9 @@ def period_claim(inp: Inputs, cid: str, zh: str, en: str, area: str, start: str,
     the bar's end): the area is at L3/L4 at the end.
     """
     section = "§七"
-    lo, hi = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    hist = [h for h in _history(inp, area) if _date(h["date"]) <= min(hi, inp.as_of)]
-    seen = [h for h in hist if _date(h["date"]) >= lo and h.get("level") in
+    lo, hi = parse_date(start), parse_date(end)
+    hist = [h for h in _history(inp, area) if leading_date(h["date"]) <= min(hi, inp.as_of)]
+    seen = [h for h in hist if leading_date(h["date"]) >= lo and h.get("level") in
             ("L0", "L1", "L2", "L3", "L4")]
     held = ("L2", "L3", "L4") if whole else CONVERGED
 
