@@ -67,3 +67,23 @@ def test_runs_groups_and_update(tmp_path: Path) -> None:
     p.write_text("params,tokens,loss,family,run\n1e8,2e9,3.0,a,r1\n2e8,4e9,2.9,b,r2\n", "utf-8")
     report = ingest(store, "runs", p)
     assert (report.updated, report.unchanged) == (1, 1)
+
+
+@pytest.mark.parametrize("header", ["Release date", "Publication date", "released", "Date"])
+def test_benchmark_date_column_names(tmp_path: Path, header: str) -> None:
+    """The usual names of a release-date column are read as the model's date (not as a
+    benchmark), and an implausible date there is refused like anywhere else."""
+    from convergent.errors import ConvergentError
+
+    good = tmp_path / "good.csv"
+    good.write_text(f"Model,{header},MMLU\nA-1,2025-03-04,65\n")
+    store = Store(None)
+    ingest(store, "benchmarks", good)
+    q = store.con.con.execute
+    assert q("SELECT CAST(date AS VARCHAR) FROM entities WHERE name = 'A-1'").fetchone() == (
+        "2025-03-04",)
+    assert q("SELECT DISTINCT benchmark FROM scores").fetchall() == [("MMLU",)]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"Model,{header},MMLU\nA-1,9999-01-01,65\n")
+    with pytest.raises(ConvergentError, match="implausible date 9999-01-01"):
+        ingest(Store(None), "benchmarks", bad)

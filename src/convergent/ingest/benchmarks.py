@@ -34,6 +34,7 @@ _META = {
 _RANGE = {"params_total": "params", "dataset_tokens": "tokens",
           "training_compute_flop": "compute"}
 _TEXT = {"model": "model", "modelfamily": "family", "family": "family", "date": "date",
+         "releasedate": "date", "publicationdate": "date", "released": "date",
          "organization": "organization", "organisation": "organization", "org": "organization"}
 
 
