@@ -222,3 +222,20 @@ def test_tagline_needs_a_converged_layer_and_a_divergence(layer_level, area_leve
                "name_en": "Architecture"}]
     got = tagline_claim(Inputs(as_of=AS_OF, rows=rows, layers=layers))
     assert got["verdict"] == want, got
+
+
+@pytest.mark.parametrize("status, numbers", [
+    ("not within 10 years", ["90", "10"]),
+    ("not within 3 years", ["90", "3"]),
+    ("reached", ["90"]),
+])
+def test_forecast_clause_carries_the_same_numbers_in_both_languages(status, numbers) -> None:
+    import re
+
+    from convergent.seedcheck import Inputs, _forecast_text
+
+    inp = Inputs(as_of=AS_OF, rows=[], forecasts=[
+        {"area": "agent_protocol", "target": "AG-UI", "cross_90": {"status": status}}])
+    zh, en = _forecast_text(inp, "agent_protocol")
+    assert "AG-UI" in zh and "AG-UI" in en
+    assert sorted(re.findall(r"\d+", zh)) == sorted(re.findall(r"\d+", en)) == sorted(numbers)
