@@ -100,13 +100,16 @@ def test_config_overrides_thresholds(tmp_path: Path) -> None:
     assert json.loads(out.stdout)[0]["level"] == "insufficient"
 
 
-def test_persistent_db_file(tmp_path: Path) -> None:
+def test_missing_db_file_is_an_error_not_an_empty_store(tmp_path: Path) -> None:
+    """A mistyped --db path must not read as "no evidence of my own": one line, exit 2,
+    and reading creates nothing."""
     db = tmp_path / "ev.duckdb"
-    first = run("classify", "--area", "structure", "--db", str(db), "--json")
-    second = run("classify", "--area", "structure", "--db", str(db), "--json")
-    assert first.returncode == second.returncode == 0
-    assert json.loads(first.stdout) == json.loads(second.stdout)
-    assert not db.exists()  # reading never creates or writes the file
+    out = run("classify", "--area", "structure", "--db", str(db), "--json")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"error: {db}: no such database file (an ingest or `convergent update` with --db "
+        "creates one)"]
+    assert not db.exists() and not list(tmp_path.iterdir())
 
 
 def test_help_is_fast_and_light() -> None:

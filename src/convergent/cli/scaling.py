@@ -275,8 +275,8 @@ def predict_cmd(
     if any(f not in CANDIDATES for f in forms):
         raise ConvergentError(f"--form must be auto or one of {', '.join(CANDIDATES)}, "
                               f"got {form!r}")
-    if any(not v > 0 for v in at):
-        raise ConvergentError(f"--at values must be positive, got {at}")
+    if any(not 0 < v < float("inf") for v in at):
+        raise ConvergentError(f"--at values must be positive finite numbers, got {at}")
     est = estimate(data, var, target=data.target(), forms=forms, delta=delta)
     _warn(est.warnings)
     got = est.predict(at, level)
