@@ -118,3 +118,33 @@ def test_help_is_fast_and_light() -> None:
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", f"heavy modules imported at start-up: {out.stdout}"
+
+
+def _leaf_commands(group: object, path: tuple[str, ...] = ()
+                   ) -> list[tuple[tuple[str, ...], object]]:
+    """Every runnable command of the Click tree under `group`, with its path (a group that
+    runs on its own, like `convergent forecast`, counts too)."""
+    subs = getattr(group, "commands", None)
+    if not subs:
+        return [(path, group)]
+    own = [(path, group)] if path and getattr(group, "invoke_without_command", False) else []
+    return own + [leaf for name, cmd in sorted(subs.items())
+                  for leaf in _leaf_commands(cmd, (*path, name))]
+
+
+def test_every_command_help_has_a_pasteable_example() -> None:
+    """Each command's help ends with an 'Example: convergent …' line naming that command."""
+    import typer.main
+
+    from convergent.cli import app
+
+    leaves = _leaf_commands(typer.main.get_command(app))
+    assert len(leaves) >= 25
+    missing = []
+    for path, cmd in leaves:
+        text = getattr(cmd, "help", None) or ""
+        examples = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("Example:")]
+        if not any(e.removeprefix("Example:").strip().startswith(" ".join(("convergent", *path)))
+                   for e in examples):
+            missing.append(" ".join(path))
+    assert missing == []

@@ -12,6 +12,8 @@ from convergent.cli.render import Lang
 
 DbOpt = Annotated[Path | None, typer.Option(
     "--db", help="DuckDB file with persistent evidence (default: in memory).")]
+WriteDbOpt = Annotated[Path | None, typer.Option(
+    "--db", help="DuckDB file the evidence is written to (created if absent).")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", help="YAML file overriding thresholds in the default config.")]
 AsOfOpt = Annotated[str | None, typer.Option(
