@@ -6,15 +6,25 @@ Used to show that a refactoring changed no result: build the report before and a
     python benchmarks/compare_reports.py before after
 
 and every file must be identical except for lines naming the day the report was built.
-Exit code 0 when the folders agree, 1 otherwise (with the first differing line per file).
+With `--rev BASE` it builds both reports itself: the code and catalog of git revision BASE
+(checked out in a temporary worktree) against the working tree,
+
+    python benchmarks/compare_reports.py --rev main
+
+Exit code 0 when the reports agree, 1 otherwise (with the first differing line per file).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _lines(path: Path, today: str) -> list[bytes]:
@@ -42,14 +52,44 @@ def compare(a: Path, b: Path, today: str) -> list[str]:
     return out
 
 
+def build(src: Path, out: Path) -> None:
+    """Run `convergent report` with the package found under `src` (a checkout's src/)."""
+    env = dict(os.environ, PYTHONPATH=str(src))
+    subprocess.run([sys.executable, "-c", "from convergent.cli import main; main()",
+                    "report", "--out", str(out)], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def build_pair(rev: str, tmp: Path) -> tuple[Path, Path]:
+    """Reports of git revision `rev` and of the working tree, built under `tmp`."""
+    base = tmp / "base"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet",
+                    str(base), rev], check=True)
+    try:
+        build(base / "src", tmp / "before")
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+                       check=False)
+    build(ROOT / "src", tmp / "after")
+    return tmp / "before", tmp / "after"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("before", type=Path)
-    ap.add_argument("after", type=Path)
+    ap.add_argument("before", type=Path, nargs="?")
+    ap.add_argument("after", type=Path, nargs="?")
+    ap.add_argument("--rev", help="build the reports of this git revision and of the "
+                                  "working tree, and compare them")
     ap.add_argument("--today", default=dt.date.today().isoformat(),
                     help="the build date whose lines may differ (default: today)")
     args = ap.parse_args()
-    diffs = compare(args.before, args.after, args.today)
+    if args.rev:
+        with tempfile.TemporaryDirectory() as tmp:
+            diffs = compare(*build_pair(args.rev, Path(tmp)), args.today)
+    elif args.before and args.after:
+        diffs = compare(args.before, args.after, args.today)
+    else:
+        ap.error("give two report folders, or --rev REV")
     for line in diffs:
         print(line)
     print("identical" if not diffs else f"{len(diffs)} difference(s)")

@@ -222,3 +222,21 @@ def test_tagline_needs_a_converged_layer_and_a_divergence(layer_level, area_leve
                "name_en": "Architecture"}]
     got = tagline_claim(Inputs(as_of=AS_OF, rows=rows, layers=layers))
     assert got["verdict"] == want, got
+
+
+def test_claims_table_is_complete_and_checked_by_known_rules() -> None:
+    """Every entry of seedclaims.yaml is a table claim with what its rule needs, or a claim
+    computed in code under a known name; ids are unique; a half-written entry is refused."""
+    import pydantic
+
+    from convergent.seedcheck import COMPUTED, Claim, Computed, seed_claims
+
+    claims = seed_claims()
+    ids = [c.id for c in claims if isinstance(c, Claim)]
+    assert len(ids) == len(set(ids)) == 27
+    assert {c.computed for c in claims if isinstance(c, Computed)} == set(COMPUTED)
+    with pytest.raises(pydantic.ValidationError, match="needs area"):
+        Claim(id="x", section="§四", zh="甲", en="a", kind="period", start="2024", end="2025")
+    with pytest.raises(pydantic.ValidationError):
+        Claim(id="x", section="§四", zh="甲", en="a", kind="level", area="ffn",
+              expect=("L2",), leeder="MoE")

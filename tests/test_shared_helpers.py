@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from convergent.dates import (
     calendar_years,
     check_plausible,
+    leading_date,
     months_to_days,
     parse_date,
     parse_iso,
@@ -22,8 +23,9 @@ from convergent.dates import (
     period_ends,
 )
 from convergent.errors import ConvergentError
+from convergent.ingest.values import positive_number
 from convergent.levels import level_name, stars_for, stars_text
-from convergent.stats import concentration, slope_fit, wilson
+from convergent.stats import concentration, entropy_nats, slope_fit, weighted_lines, wilson
 from convergent.userfiles import check_path, read_text
 
 
@@ -43,6 +45,27 @@ def test_parse_iso_is_strict() -> None:
     assert parse_iso("2024-02-30") is None
     assert parse_iso("2024-1-31") is None
     assert parse_iso("31/01/2024") is None
+
+
+def test_leading_date_takes_what_the_library_produced() -> None:
+    d = dt.date(2026, 2, 28)
+    assert leading_date(d) == d
+    assert leading_date(dt.datetime(2026, 2, 28, 23, 59)) == d
+    assert leading_date("2026-02-28T12:00:00") == d
+    assert leading_date(" 2026-02-28 ") == d
+    assert leading_date("2026-02-30") is None
+    assert leading_date("2026-2-28") is None
+    assert leading_date(None) is None
+
+
+def test_positive_number_says_what_is_wrong() -> None:
+    assert positive_number("1,500") == (1500.0, None)
+    assert positive_number("") == (None, None)
+    assert positive_number("0") == (None, "must be positive, got '0'")
+    assert positive_number("-2.5") == (None, "must be positive, got '-2.5'")
+    assert positive_number("abc") == (None, "not a number: 'abc'")
+    assert positive_number("inf") == (None, "not a number: 'inf'")
+    assert positive_number("1e-300")[0] == 1e-300
 
 
 def test_windows() -> None:
@@ -106,6 +129,23 @@ def test_slope_fit_by_hand() -> None:
     assert f["se"] == pytest.approx((1 / 12) ** 0.5)
     assert slope_fit([1, 1, 1], [1, 2, 3]) is None
     assert slope_fit([0, 1], [0, 1]) is None
+
+
+def test_weighted_lines_by_hand() -> None:
+    x = np.array([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
+    y = np.array([[1.0, 3.0, 5.0], [0.0, 0.0, 6.0], [2.0, 2.0, 2.0]])
+    w = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+    slope, icpt = weighted_lines(x, y, w)
+    assert slope[:2] == pytest.approx([2.0, 3.0]) and icpt[:2] == pytest.approx([1.0, 0.0])
+    assert np.isnan(slope[2])
+    ref = slope_fit(x[0], y[0])
+    assert ref is not None and slope[0] == pytest.approx(ref["slope"])
+
+
+def test_entropy_nats_by_hand() -> None:
+    assert entropy_nats([0.5, 0.5, 0.0]) == pytest.approx(np.log(2))
+    assert entropy_nats([[0.25, 0.25], [0.25, 0.25]]) == pytest.approx(np.log(4))
+    assert entropy_nats([1.0]) == 0.0
 
 
 def test_concentration_by_hand() -> None:

@@ -12,12 +12,10 @@ import datetime as dt
 import math
 from typing import Any
 
+from convergent.dates import leading_date
+
 CLASSIFIED = ("L0", "L1", "L2", "L3", "L4")
 YEAR = dt.timedelta(days=365)
-
-
-def _d(x: Any) -> dt.date:
-    return x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x)[:10])
 
 
 def _names(items: list[dict[str, Any]], lang: str, extra: str = "") -> str:
@@ -30,37 +28,44 @@ def _item(key: str, zh: str, en: str, **values: Any) -> dict[str, Any]:
     return {"key": key, "text_zh": zh, "text_en": en, "values": values}
 
 
+def _degree_phrase(x: dict[str, Any], lang: str) -> str:
+    """A layer's name and degree, with its unconverged areas in brackets where it has any."""
+    unc = x.get("unconverged") or []
+    if not unc:
+        return f"{x.get(f'name_{lang}')} {x['deg']}"
+    inner = _names(unc, lang)
+    bracket = f"（{inner}）" if lang == "zh" else f" ({inner})"
+    return f"{x.get(f'name_{lang}')} {x['deg']}{bracket}"
+
+
 def layer_items(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The converged (L3/L4) and the diverging (L1/L0) layers, with their degrees."""
-    scored = [x for x in layers if x.get("level") in CLASSIFIED]
-    conv = [dict(x, deg=f"{float(x['score']):.0f}%") for x in scored
-            if x["level"] in ("L3", "L4")]
-    div = [dict(x, deg=f"{float(x['score']):.0f}%") for x in scored
-           if x["level"] in ("L1", "L0")]
+    scored = [dict(x, deg=f"{float(x['score']):.0f}%") for x in layers
+              if x.get("level") in CLASSIFIED]
+    groups = (
+        ("converged", ("L3", "L4"), "已收敛（L3/L4）的层：{zh}。",
+         "Converged layers (L3/L4): {en}.",
+         "{n} 个有结论的层中没有一层达到 L3/L4。",
+         "None of the {n} classified layers reaches L3/L4.", False),
+        ("diverging", ("L1", "L0"), "未收敛或分化（L1/L0）的层：{zh}。",
+         "Layers not converged or diverging (L1/L0): {en}.",
+         "{n} 个有结论的层中没有一层处于 L1/L0。",
+         "None of the {n} classified layers is at L1/L0.", True),
+    )
     out = []
-    if conv:
-        out.append(_item("converged", f"已收敛（L3/L4）的层：{_names(conv, 'zh', 'deg')}。",
-                         f"Converged layers (L3/L4): {_names(conv, 'en', 'deg')}.",
-                         layers=[x["layer"] for x in conv]))
-    else:
-        out.append(_item("converged", f"{len(scored)} 个有结论的层中没有一层达到 L3/L4。",
-                         f"None of the {len(scored)} classified layers reaches L3/L4.",
-                         layers=[]))
-    if div:
-        parts_zh, parts_en = [], []
-        for x in div:
-            unc = x.get("unconverged") or []
-            parts_zh.append(f"{x.get('name_zh')} {x['deg']}"
-                            + (f"（{_names(unc, 'zh')}）" if unc else ""))
-            parts_en.append(f"{x.get('name_en')} {x['deg']}"
-                            + (f" ({_names(unc, 'en')})" if unc else ""))
-        out.append(_item("diverging", f"未收敛或分化（L1/L0）的层：{'；'.join(parts_zh)}。",
-                         f"Layers not converged or diverging (L1/L0): {'; '.join(parts_en)}.",
-                         layers=[x["layer"] for x in div]))
-    else:
-        out.append(_item("diverging", f"{len(scored)} 个有结论的层中没有一层处于 L1/L0。",
-                         f"None of the {len(scored)} classified layers is at L1/L0.",
-                         layers=[]))
+    for key, levels, zh, en, zh_none, en_none, with_areas in groups:
+        picked = [x for x in scored if x["level"] in levels]
+        if not picked:
+            out.append(_item(key, zh_none.format(n=len(scored)), en_none.format(n=len(scored)),
+                             layers=[]))
+            continue
+        if with_areas:
+            text_zh = "；".join(_degree_phrase(x, "zh") for x in picked)
+            text_en = "; ".join(_degree_phrase(x, "en") for x in picked)
+        else:
+            text_zh, text_en = _names(picked, "zh", "deg"), _names(picked, "en", "deg")
+        out.append(_item(key, zh.format(zh=text_zh), en.format(en=text_en),
+                         layers=[x["layer"] for x in picked]))
     return out
 
 
@@ -76,7 +81,7 @@ def moved_item(history: list[dict[str, Any]], level_history: list[dict[str, Any]
     names: dict[str, tuple[str, str]] = {}
     for h in history:
         area = str(h["area"])
-        by.setdefault(area, {}).setdefault(_d(h["date"]), {})[str(h["option"])] = float(
+        by.setdefault(area, {}).setdefault(leading_date(h["date"]), {})[str(h["option"])] = float(
             h["share"])
         names[area] = (str(h.get("name_zh") or area), str(h.get("name_en") or area))
     moves = []
@@ -116,7 +121,7 @@ def moved_item(history: list[dict[str, Any]], level_history: list[dict[str, Any]
 def _level_changes(level_history: list[dict[str, Any]], as_of: dt.date) -> list[dict[str, Any]]:
     by: dict[str, dict[dt.date, dict[str, Any]]] = {}
     for h in level_history:
-        by.setdefault(str(h["area"]), {})[_d(h["date"])] = h
+        by.setdefault(str(h["area"]), {})[leading_date(h["date"])] = h
     out = []
     for area, series in sorted(by.items()):
         dates = sorted(series)

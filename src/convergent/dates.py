@@ -60,6 +60,18 @@ def parse_date(text: str | dt.date | None) -> dt.date:
     raise ConvergentError(f"bad date {text!r}: use YYYY-MM-DD, YYYY-MM, YYYY-Qn or YYYY")
 
 
+def leading_date(value: object) -> dt.date | None:
+    """A date from a date, a datetime or text starting with YYYY-MM-DD (a timestamp); else None.
+
+    For values the library itself produced (rows, JSON round trips), not for user input.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return parse_iso(str(value).strip()[:10])
+
+
 def parse_iso(text: str) -> dt.date | None:
     """A strict YYYY-MM-DD cell of an input file; None when it is not one."""
     s = str(text).strip()

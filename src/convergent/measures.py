@@ -17,6 +17,7 @@ import numpy as np
 from convergent.dates import months_to_days
 from convergent.registry import registry
 from convergent.schema import UNKNOWN
+from convergent.stats import entropy_nats
 
 if TYPE_CHECKING:
     from ibis.expr.types import Table
@@ -246,11 +247,6 @@ class SegmentStats:
     values: list[str] = field(default_factory=list)
 
 
-def _entropy(p: np.ndarray) -> float:
-    p = p[p > 0]
-    return float(-np.sum(p * np.log(p)))
-
-
 def nmi_jsd(table: np.ndarray) -> tuple[float, float]:
     """Normalised mutual information (arithmetic-mean normalisation) of a segment×option
     table, and the Jensen–Shannon divergence (base 2) between its two largest segments."""
@@ -258,8 +254,8 @@ def nmi_jsd(table: np.ndarray) -> tuple[float, float]:
     if total <= 0 or table.shape[0] < 2:
         return 0.0, 0.0
     p = table / total
-    hs, ho = _entropy(p.sum(axis=1)), _entropy(p.sum(axis=0))
-    mi = hs + ho - _entropy(p.ravel())
+    hs, ho = entropy_nats(p.sum(axis=1)), entropy_nats(p.sum(axis=0))
+    mi = hs + ho - entropy_nats(p.ravel())
     nmi = 0.0 if hs + ho <= 0 else max(0.0, 2 * mi / (hs + ho))
     sizes = table.sum(axis=1)
     order = np.argsort(-sizes, kind="stable")[:2]
@@ -267,7 +263,7 @@ def nmi_jsd(table: np.ndarray) -> tuple[float, float]:
         return float(min(nmi, 1.0)), 0.0
     a, b = (table[i] / sizes[i] for i in order)
     m = (a + b) / 2
-    jsd = (_entropy(m) - (_entropy(a) + _entropy(b)) / 2) / np.log(2)
+    jsd = (entropy_nats(m) - (entropy_nats(a) + entropy_nats(b)) / 2) / np.log(2)
     return float(min(nmi, 1.0)), float(max(jsd, 0.0))
 
 

@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from convergent.dates import leading_date, parse_date
 
 if TYPE_CHECKING:
     from convergent.store import Store
@@ -168,10 +174,6 @@ def _history(inp: Inputs, area: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda h: str(h.get("date")))
 
 
-def _date(x: Any) -> dt.date:
-    return x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x)[:10])
-
-
 def _forecast(inp: Inputs, area: str) -> dict[str, Any] | None:
     return next((f for f in inp.forecasts if f.get("area") == area), None)
 
@@ -205,9 +207,9 @@ def period_claim(inp: Inputs, cid: str, zh: str, en: str, area: str, start: str,
     the bar's end): the area is at L3/L4 at the end.
     """
     section = "§七"
-    lo, hi = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    hist = [h for h in _history(inp, area) if _date(h["date"]) <= min(hi, inp.as_of)]
-    seen = [h for h in hist if _date(h["date"]) >= lo and h.get("level") in
+    lo, hi = parse_date(start), parse_date(end)
+    hist = [h for h in _history(inp, area) if leading_date(h["date"]) <= min(hi, inp.as_of)]
+    seen = [h for h in hist if leading_date(h["date"]) >= lo and h.get("level") in
             ("L0", "L1", "L2", "L3", "L4")]
     held = ("L2", "L3", "L4") if whole else CONVERGED
 
@@ -504,103 +506,95 @@ def organisations_per_year(store: Store, years: Iterable[int]) -> dict[int, int]
     return {y: len(v) for y, v in out.items()}
 
 
+class Claim(BaseModel):
+    """One entry of seedclaims.yaml: a claim's words and the rule that checks it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    section: str
+    zh: str
+    en: str
+    kind: Literal["level", "layer", "segment", "period", "unmeasurable"]
+    area: str | None = None
+    layer: str | None = None
+    dimension: str | None = None
+    expect: tuple[str, ...] = ()
+    leader: str | None = None
+    start: str | None = None
+    end: str | None = None
+    whole: bool = False
+    why_zh: str | None = None
+    why_en: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Claim:
+        need = {"level": ("area", "expect"), "layer": ("layer", "expect"),
+                "segment": ("dimension",), "period": ("area", "start", "end"),
+                "unmeasurable": ("why_zh", "why_en")}[self.kind]
+        missing = [k for k in need if not getattr(self, k)]
+        if missing:
+            raise ValueError(f"claim {self.id}: a {self.kind} claim needs {', '.join(missing)}")
+        return self
+
+
+class Computed(BaseModel):
+    """A claim whose check and words live in code (`COMPUTED`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    computed: str
+
+
+@cache
+def seed_claims() -> tuple[Claim | Computed, ...]:
+    """The seed's claims in its order, from the packaged seedclaims.yaml."""
+    import yaml
+
+    text = resources.files("convergent").joinpath("seedclaims.yaml").read_text("utf-8")
+    return tuple(Computed(**e) if "computed" in e else Claim(**e) for e in yaml.safe_load(text))
+
+
+def _seed_predictions(inp: Inputs, cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    seed = (p for p in inp.predictions if str(p.get("source") or "").startswith("seed"))
+    return [prediction_claim(p, k) for k, p in enumerate(seed, start=1)]
+
+
+COMPUTED: dict[str, Callable[[Inputs, dict[str, Any]], list[dict[str, Any]]]] = {
+    "tagline": lambda inp, cfg: [tagline_claim(inp)],
+    "mmlu": lambda inp, cfg: [mmlu_claim(inp, "s3-mmlu", "§三", cfg)],
+    "players": lambda inp, cfg: [players_claim(inp)],
+    "top_share": lambda inp, cfg: [top_share_claim(inp, cfg)],
+    "predictability": lambda inp, cfg: predictability_claims(inp),
+    "challenger": lambda inp, cfg: [challenger_claim(inp)],
+    "benchmarks": lambda inp, cfg: [benchmarks_claim(inp)],
+    "market": lambda inp, cfg: [market_claim(inp)],
+    "domestic_compute": lambda inp, cfg: [domestic_compute_claim(inp)],
+    "predictions": _seed_predictions,
+}
+
+
+def _check(inp: Inputs, c: Claim, min_n_segment: int) -> dict[str, Any]:
+    """One table claim checked by the rule its kind names."""
+    if c.kind == "level":
+        return level_claim(inp, c.id, c.section, c.zh, c.en, str(c.area), c.expect, c.leader)
+    if c.kind == "layer":
+        return layer_claim(inp, c.id, c.section, c.zh, c.en, str(c.layer), c.expect)
+    if c.kind == "segment":
+        return segment_claim(inp, c.id, c.section, c.zh, c.en, str(c.dimension), min_n_segment)
+    if c.kind == "period":
+        return period_claim(inp, c.id, c.zh, c.en, str(c.area), str(c.start), str(c.end),
+                            leader=c.leader, whole=c.whole)
+    return _not_measurable(c.id, c.section, c.zh, c.en, str(c.why_zh), str(c.why_en))
+
+
 def check_seed(inp: Inputs, cfg: dict[str, Any]) -> list[dict[str, Any]]:
     """Every testable claim of the seed with its verdict, in the seed's order."""
-    c = cfg["classify"]
-    L = level_claim
-    out = [tagline_claim(inp),
-           layer_claim(inp, "s3-math", "§三", "底层数学收敛：训练稳定性已解决（AdamW+Warmup）",
-                       "the math layer has converged (AdamW + warm-up)", "math", CONVERGED),
-           L(inp, "s3-transformer", "§三", "中层架构收敛：Transformer 成为事实标准",
-             "Transformer is the de-facto standard", "backbone", CONVERGED, "Transformer"),
-           mmlu_claim(inp, "s3-mmlu", "§三", cfg),
-           players_claim(inp),
-           L(inp, "s4-attention", "§四 L4", "注意力机制：L4 完全收敛（以主干网络衡量）",
-             "attention: L4 fully converged (measured on the backbone)", "backbone", ("L4",),
-             "Transformer"),
-           _not_measurable("s4-pretrain", "§四 L4", "预训练-微调范式：L4 完全收敛",
-                           "the pre-train / fine-tune paradigm: L4 fully converged",
-                           "证据不记录模型是否先预训练后微调", "the evidence does not record "
-                           "whether a model was pre-trained and then fine-tuned"),
-           L(inp, "s4-adamw", "§四 L4", "AdamW 优化器：L4 完全收敛", "AdamW: L4 fully converged",
-             "optimizer", ("L4",), "AdamW"),
-           L(inp, "s4-decoder", "§四 L3", "Decoder-only 架构：90% 以上新产品采用",
-             "decoder-only: adopted by over 90% of new products", "structure", CONVERGED,
-             "decoder-only"),
-           L(inp, "s4-rlhf", "§四 L3", "RLHF 对齐：90% 以上新产品采用",
-             "RLHF alignment: adopted by over 90% of new products", "alignment", CONVERGED,
-             "RLHF-PPO"),
-           L(inp, "s4-tokenization", "§四 L3", "Tokenization：90% 以上新产品采用（BPE）",
-             "tokenization: over 90% of new products on one method (BPE)", "tokenizer",
-             CONVERGED, "BPE"),
-           L(inp, "s4-moe", "§四 L2", "MoE vs Dense：两种方案并存，未分胜负",
-             "MoE vs dense: two designs coexist, no winner yet", "ffn", ("L2",)),
-           L(inp, "s4-context", "§四 L2", "长上下文（128K+）vs RAG：并存，未分胜负"
-             "（只测上下文长度）",
-             "long context (128K+) vs RAG: coexisting, no winner (context length only)",
-             "context_window", ("L2",)),
-           L(inp, "s4-reasoning", "§四 L1", "推理机制：百家争鸣，无明确领导者",
-             "reasoning mechanisms: no clear leader", "reasoning", ("L1",)),
-           L(inp, "s4-multimodal", "§四 L1", "多模态融合（Diffusion vs AR vs Hybrid）："
-             "无明确领导者",
-             "multimodal generation (diffusion vs AR vs hybrid): no clear leader",
-             "image_paradigm", ("L1",)),
-           segment_claim(inp, "s4-edge-cloud", "§四 L0", "端侧模型 vs 云端模型：场景撕裂",
-                         "edge vs cloud models: torn apart by scenario", "deployment",
-                         int(c["min_n_segment"])),
-           segment_claim(inp, "s4-code-general", "§四 L0", "代码模型 vs 通用模型：场景撕裂",
-                         "code vs general models: torn apart by scenario", "domain",
-                         int(c["min_n_segment"])),
-           layer_claim(inp, "s5-architecture", "§五", "基础架构层已收敛",
-                       "the base-architecture layer has converged", "architecture", CONVERGED),
-           layer_claim(inp, "s5-training", "§五", "训练范式层准收敛",
-                       "the training-paradigm layer is quasi-converged", "training", ("L3",)),
-           top_share_claim(inp, cfg),
-           L(inp, "s5-protocols", "§五", "应用协议层未收敛：MCP/Agent 协议百家争鸣",
-             "application protocols not converged: many agent protocols compete",
-             "agent_protocol", UNCONVERGED),
-           segment_claim(inp, "s5-hardware", "§五", "硬件适配层反向分化：CUDA 生态 vs 国产算力",
-                         "hardware torn apart: the CUDA ecosystem vs Chinese accelerators",
-                         "country", int(c["min_n_segment"])),
-           *predictability_claims(inp),
-           period_claim(inp, "s7-optimizer", "优化器收敛（2024-01-01 至 2024-12-31）",
-                        "optimizers converge (2024-01-01 to 2024-12-31)", "optimizer",
-                        "2024-01-01", "2024-12-31", leader=None, whole=False),
-           _not_measurable("s7-loss-theory", "§七", "损失函数理论化（2025-01-01 至 2025-06-30）",
-                           "a theory of loss functions (2025-01-01 to 2025-06-30)",
-                           "证据不记录理论进展", "the evidence does not record theory"),
-           period_claim(inp, "s7-transformer", "Transformer 统治（2023-01-01 至 2025-12-31）",
-                        "Transformer reigns (2023-01-01 to 2025-12-31)", "backbone",
-                        "2023-01-01", "2025-12-31", leader="Transformer", whole=True),
-           period_claim(inp, "s7-moe", "MoE 成为标配（至 2026-06-30）",
-                        "MoE becomes standard (by 2026-06-30)", "ffn", "2025-01-01",
-                        "2026-06-30", leader="MoE", whole=False),
-           challenger_claim(inp),
-           benchmarks_claim(inp),
-           _not_measurable("s7-hidden-eval", "§七", "隐性能力评测标准（2025-07-01 至 2026-12-31）",
-                           "a standard for evaluating hidden capabilities "
-                           "(2025-07-01 to 2026-12-31)",
-                           "证据不记录评测标准", "the evidence does not record evaluation "
-                           "standards"),
-           period_claim(inp, "s7-mcp", "MCP 协议标准化（至 2027-01-01）",
-                        "MCP standardised (by 2027-01-01)", "agent_protocol", "2025-09-01",
-                        "2027-01-01", leader="MCP", whole=False),
-           period_claim(inp, "s7-agents", "Agent 生态收敛（至 2027-12-31）",
-                        "agent ecosystem converges (by 2027-12-31)", "agent_protocol",
-                        "2026-01-01", "2027-12-31", leader=None, whole=False),
-           market_claim(inp),
-           period_claim(inp, "s7-cuda", "CUDA 生态壁垒（2023-01-01 至 2027-12-31）",
-                        "the CUDA moat holds (2023-01-01 to 2027-12-31)", "accelerator_vendor",
-                        "2023-01-01", "2027-12-31", leader="NVIDIA", whole=True),
-           domestic_compute_claim(inp),
-           *(prediction_claim(p, k) for k, p in enumerate(
-               (p for p in inp.predictions if str(p.get("source") or "").startswith("seed")),
-               start=1)),
-           _not_measurable("s8-thesis", "§八", "收敛是工程经济的胜利，而非数学最优解的胜利",
-                           "convergence is a victory of engineering economics, not of "
-                           "mathematical optimality", "证据记录选择，不记录选择的原因",
-                           "the evidence records choices, not why they were made"),
-           ]
+    min_n_segment = int(cfg["classify"]["min_n_segment"])
+    out: list[dict[str, Any]] = []
+    for c in seed_claims():
+        if isinstance(c, Computed):
+            out += COMPUTED[c.computed](inp, cfg)
+        else:
+            out.append(_check(inp, c, min_n_segment))
     return out
 
 

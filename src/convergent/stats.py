@@ -54,6 +54,30 @@ def slopes(x: Any, y: Any, ok: Any) -> Any:
     return np.where(good[..., None], num / np.where(good, sxx, 1.0)[..., None], np.nan)
 
 
+def weighted_lines(x: Any, y: Any, w: Any) -> tuple[Any, Any]:
+    """Weighted least-squares slope and intercept of y on x along the last axis, one line per
+    row of weights (a bootstrap's resampling weights); NaN slope where x does not vary."""
+    import numpy as np
+
+    sw = w.sum(axis=-1)
+    mx = (w * x).sum(axis=-1) / sw
+    my = (w * y).sum(axis=-1) / sw
+    sxx = (w * (x - mx[..., None]) ** 2).sum(axis=-1)
+    sxy = (w * (x - mx[..., None]) * (y - my[..., None])).sum(axis=-1)
+    with np.errstate(all="ignore"):
+        slope = sxy / sxx
+    return slope, my - slope * mx
+
+
+def entropy_nats(p: Any) -> float:
+    """Shannon entropy (natural log) of a probability vector; zero entries contribute nothing."""
+    import numpy as np
+
+    q = np.asarray(p, dtype=float).ravel()
+    q = q[q > 0]
+    return float(-np.sum(q * np.log(q)))
+
+
 def shares_of(counts: Sequence[float] | Any) -> Any:
     """Counts as shares summing to 1 (an empty or all-zero vector gives an empty array)."""
     import numpy as np
@@ -75,7 +99,7 @@ def concentration(shares: Sequence[float] | Any) -> dict[str, float]:
         nan = float("nan")
         return {"hhi": nan, "effective_n": nan, "entropy_norm": nan, "entropy_bits": nan}
     h = float(np.sum(p**2))
-    ent = float(-np.sum(p * np.log(p)))
+    ent = entropy_nats(p)
     return {"hhi": h * 10_000, "effective_n": 1.0 / h,
             "entropy_norm": ent / math.log(k) if k > 1 else 0.0,
             "entropy_bits": ent / math.log(2)}

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from convergent.dates import leading_date
 from convergent.errors import ConvergentError
 from convergent.ingest.names import model_key, name_keys, org_overlap
 
@@ -107,17 +108,6 @@ def arxiv_ids(text: str) -> set[str]:
     return set(_ARXIV.findall(text or ""))
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
-
-
 def _as_float(value: Any) -> float | None:
     try:
         out = float(value)
@@ -145,7 +135,7 @@ def read_epoch(path: Path) -> list[EpochRow]:
         if not model:
             continue
         rows.append(EpochRow(row=i + 2, model=model, organization=str(rec["Organization"]),
-                             date=_as_date(rec["Publication date"]),
+                             date=leading_date(rec["Publication date"]),
                              params=_as_float(rec["Parameters"]),
                              papers=arxiv_ids(str(rec.get("Link", "")))))
     return rows
@@ -161,7 +151,7 @@ def read_catalog(paths: list[Path] | None = None) -> list[CatalogRow]:
         for ent in raw.get("entities") or []:
             if not isinstance(ent, dict) or "name" not in ent:
                 continue
-            date = _as_date(ent.get("date"))
+            date = leading_date(ent.get("date"))
             if date is None:
                 continue
             out.append(CatalogRow(

@@ -11,7 +11,13 @@ from convergent.ingest.csvread import load_csv
 from convergent.ingest.fetch import Input, source_row
 from convergent.ingest.names import model_key
 from convergent.ingest.problems import IngestReport, Problems
-from convergent.ingest.values import cell_date, parse_number, range_problem, row_hash
+from convergent.ingest.values import (
+    cell_date,
+    parse_number,
+    positive_number,
+    range_problem,
+    row_hash,
+)
 from convergent.ingest.write import Record, write_records
 from convergent.registry import norm_key, registry
 from convergent.scoreunits import score_column, strip_unit
@@ -120,14 +126,9 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool,
             elif role in ("family", "organization", "model"):
                 meta[role] = (v or "").strip() or None
             else:
-                try:
-                    x = parse_number(v)
-                except ValueError:
-                    problems.add(rowno, h, f"not a number: {str(v)[:60]!r}")
-                    ok = False
-                    continue
-                if x is not None and x <= 0:
-                    problems.add(rowno, h, f"must be positive, got {v!r}")
+                x, why = positive_number(v)
+                if why:
+                    problems.add(rowno, h, why)
                     ok = False
                     continue
                 value = None if x is None else x * mult

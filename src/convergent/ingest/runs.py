@@ -9,7 +9,7 @@ from convergent.errors import ConvergentError
 from convergent.ingest.csvread import load_csv
 from convergent.ingest.fetch import Input, source_row
 from convergent.ingest.problems import IngestReport, Problems
-from convergent.ingest.values import parse_number
+from convergent.ingest.values import positive_number
 from convergent.ingest.write import commit, frame
 from convergent.registry import norm_key
 
@@ -81,16 +81,10 @@ def ingest_runs(store: Store, inp: Input, skip_bad_rows: bool) -> IngestReport:
             if col is None:
                 vals[role] = None
                 continue
-            try:
-                x = parse_number(cells[col])
-            except ValueError:
-                problems.add(rowno, col, f"not a number: {str(cells[col])[:60]!r}")
-                ok = False
-                continue
-            if x is not None and x <= 0:
-                problems.add(rowno, col, f"must be positive, got {cells[col]!r}")
-                ok = False
-            elif x is not None and (why := _check_range(role, x)):
+            x, why = positive_number(cells[col])
+            if not why and x is not None:
+                why = _check_range(role, x)
+            if why:
                 problems.add(rowno, col, why)
                 ok = False
             vals[role] = x

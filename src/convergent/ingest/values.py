@@ -43,6 +43,17 @@ def parse_number(text: str | None) -> float | None:
     return value
 
 
+def positive_number(text: str | None) -> tuple[float | None, str | None]:
+    """A cell's positive number (None when empty) and what is wrong with it, if anything."""
+    try:
+        value = parse_number(text)
+    except ValueError:
+        return None, f"not a number: {str(text)[:60]!r}"
+    if value is not None and value <= 0:
+        return None, f"must be positive, got {text!r}"
+    return value, None
+
+
 def range_problem(kind: str, value: float) -> str | None:
     """Why `value` cannot be a `kind` (see PLAUSIBLE), or None when it is plausible."""
     lo, hi = PLAUSIBLE[kind]

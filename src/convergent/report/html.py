@@ -304,6 +304,8 @@ def _level_runs(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     """Contiguous periods of one level per area, from quarterly level-history rows."""
     import datetime as dt
 
+    from convergent.dates import leading_date
+
     by: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         if r.get("area") and r.get("date") and r.get("level"):
@@ -316,7 +318,7 @@ def _level_runs(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
             if r is None or r["level"] != start["level"]:
                 end = r["date"] if r is not None else prev["date"]
                 if str(end) == str(start["date"]):
-                    end = dt.date.fromisoformat(str(end)[:10]) + dt.timedelta(days=1)
+                    end = leading_date(end) + dt.timedelta(days=1)
                 out.append({"area": _name(start, lang) or area, "level": start["level"],
                             "start": str(start["date"])[:10], "end": str(end)[:10]})
                 start = r

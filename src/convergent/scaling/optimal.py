@@ -13,6 +13,7 @@ import numpy as np
 
 from convergent.errors import ConvergentError
 from convergent.scaling.runs import Runs
+from convergent.stats import weighted_lines
 
 #: The Chinchilla fit reproduced on Epoch AI's Figure 4 points (Huber δ = 1e-3).
 REFERENCE = {"A": 477.8255571224, "B": 2143.424897462, "E": 1.817218127093,
@@ -124,18 +125,6 @@ def isoflop_groups(runs: Runs, tol: float = ISOFLOP_TOL) -> tuple[list[np.ndarra
     return usable, ""
 
 
-def _wls_line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slope and intercept of y on x per row of weights (rows × points)."""
-    sw = w.sum(axis=-1)
-    mx = (w * x).sum(axis=-1) / sw
-    my = (w * y).sum(axis=-1) / sw
-    sxx = (w * (x - mx[..., None]) ** 2).sum(axis=-1)
-    sxy = (w * (x - mx[..., None]) * (y - my[..., None])).sum(axis=-1)
-    with np.errstate(all="ignore"):
-        slope = sxy / sxx
-    return slope, my - slope * mx
-
-
 def _group_optima(ln: np.ndarray, loss: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per weight row: parabola vertex in log N (Approach 2) and min-loss log N (Approach 1)."""
     x = ln - ln.mean()
@@ -188,9 +177,9 @@ def isoflop_analysis(runs: Runs, compute: list[float] | np.ndarray | None = None
         if ok[0].sum() < 2:
             out[name] = {"error": "fewer than 2 budgets with an interior optimum"}
             continue
-        a, ka = _wls_line(np.broadcast_to(lcg, v.shape), ln_opt, w)
+        a, ka = weighted_lines(np.broadcast_to(lcg, v.shape), ln_opt, w)
         ld_opt = np.where(ok, lcg - np.log(6.0) - v, 0.0)
-        b, kb = _wls_line(np.broadcast_to(lcg, v.shape), ld_opt, w)
+        b, kb = weighted_lines(np.broadcast_to(lcg, v.shape), ld_opt, w)
         res: dict[str, Any] = {"a": float(a[0]), "b": float(b[0]), "budgets_used": int(ok[0].sum())}
         if bootstrap:
             res["a_ci"] = _interval(a[1:], ci)
