@@ -284,7 +284,8 @@ def predict_cmd(
             for a, p, lo, hi in zip(at, got["predicted"], got["low"], got["high"],
                                     strict=True)]
     weights = ", ".join(f"{m.name} {m.weight:.2f}" for m in est.members if m.weight > 0)
-    title = (f"{est.target} at {var}: {weights}; back-test inside the data: log RMSE "
+    how = ("BNSL and M4 averaged" if est.rule == "prior" else "weights from inner validation")
+    title = (f"{est.target} at {var}: {weights} ({how}); back-test inside the data: log RMSE "
              f"{est.validation_error:.3g} on the {est.n_validation} largest of "
              f"{est.n_points} points; {level:.0%} intervals")
     emit(rows, as_json=as_json, as_csv=as_csv, title=title,
