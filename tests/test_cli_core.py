@@ -100,13 +100,16 @@ def test_config_overrides_thresholds(tmp_path: Path) -> None:
     assert json.loads(out.stdout)[0]["level"] == "insufficient"
 
 
-def test_persistent_db_file(tmp_path: Path) -> None:
+def test_missing_db_file_is_an_error_not_an_empty_store(tmp_path: Path) -> None:
+    """A mistyped --db path must not read as "no evidence of my own": one line, exit 2,
+    and reading creates nothing."""
     db = tmp_path / "ev.duckdb"
-    first = run("classify", "--area", "structure", "--db", str(db), "--json")
-    second = run("classify", "--area", "structure", "--db", str(db), "--json")
-    assert first.returncode == second.returncode == 0
-    assert json.loads(first.stdout) == json.loads(second.stdout)
-    assert not db.exists()  # reading never creates or writes the file
+    out = run("classify", "--area", "structure", "--db", str(db), "--json")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"error: {db}: no such database file (an ingest or `convergent update` with --db "
+        "creates one)"]
+    assert not db.exists() and not list(tmp_path.iterdir())
 
 
 def test_help_is_fast_and_light() -> None:
@@ -115,3 +118,33 @@ def test_help_is_fast_and_light() -> None:
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", f"heavy modules imported at start-up: {out.stdout}"
+
+
+def _leaf_commands(group: object, path: tuple[str, ...] = ()
+                   ) -> list[tuple[tuple[str, ...], object]]:
+    """Every runnable command of the Click tree under `group`, with its path (a group that
+    runs on its own, like `convergent forecast`, counts too)."""
+    subs = getattr(group, "commands", None)
+    if not subs:
+        return [(path, group)]
+    own = [(path, group)] if path and getattr(group, "invoke_without_command", False) else []
+    return own + [leaf for name, cmd in sorted(subs.items())
+                  for leaf in _leaf_commands(cmd, (*path, name))]
+
+
+def test_every_command_help_has_a_pasteable_example() -> None:
+    """Each command's help ends with an 'Example: convergent …' line naming that command."""
+    import typer.main
+
+    from convergent.cli import app
+
+    leaves = _leaf_commands(typer.main.get_command(app))
+    assert len(leaves) >= 25
+    missing = []
+    for path, cmd in leaves:
+        text = getattr(cmd, "help", None) or ""
+        examples = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("Example:")]
+        if not any(e.removeprefix("Example:").strip().startswith(" ".join(("convergent", *path)))
+                   for e in examples):
+            missing.append(" ".join(path))
+    assert missing == []

@@ -67,3 +67,44 @@ def test_runs_groups_and_update(tmp_path: Path) -> None:
     p.write_text("params,tokens,loss,family,run\n1e8,2e9,3.0,a,r1\n2e8,4e9,2.9,b,r2\n", "utf-8")
     report = ingest(store, "runs", p)
     assert (report.updated, report.unchanged) == (1, 1)
+
+
+@pytest.mark.parametrize("header", ["Release date", "Publication date", "released", "Date"])
+def test_benchmark_date_column_names(tmp_path: Path, header: str) -> None:
+    """The usual names of a release-date column are read as the model's date (not as a
+    benchmark), and an implausible date there is refused like anywhere else."""
+    from convergent.errors import ConvergentError
+
+    good = tmp_path / "good.csv"
+    good.write_text(f"Model,{header},MMLU\nA-1,2025-03-04,65\n")
+    store = Store(None)
+    ingest(store, "benchmarks", good)
+    q = store.con.con.execute
+    assert q("SELECT CAST(date AS VARCHAR) FROM entities WHERE name = 'A-1'").fetchone() == (
+        "2025-03-04",)
+    assert q("SELECT DISTINCT benchmark FROM scores").fetchall() == [("MMLU",)]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"Model,{header},MMLU\nA-1,9999-01-01,65\n")
+    with pytest.raises(ConvergentError, match="implausible date 9999-01-01"):
+        ingest(Store(None), "benchmarks", bad)
+
+
+def test_arena_elo_column_is_a_rating_not_a_percentage(tmp_path: Path) -> None:
+    """An Arena Elo column is kept as ratings next to percent columns; ratings outside the
+    plausible range are refused on their own rows."""
+    from convergent.errors import ConvergentError
+
+    good = tmp_path / "elo.csv"
+    good.write_text("Model,MMLU (%),Arena Elo\nA-1,65,1200\nA-2,70,1312.5\n")
+    store = Store(None)
+    ingest(store, "benchmarks", good)
+    got = store.con.con.execute("SELECT benchmark, score FROM scores ORDER BY 1, 2").fetchall()
+    assert got == [("Arena Elo", 1200.0), ("Arena Elo", 1312.5), ("MMLU", 65.0), ("MMLU", 70.0)]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Model,Arena Elo\nA-1,1200\nA-2,12000\nA-3,99\n")
+    with pytest.raises(ConvergentError, match=r"row 3, column 'Arena Elo': Elo rating 12000 "
+                                              r"is outside 100–4000 \(and 1 more"):
+        ingest(Store(None), "benchmarks", bad)
+    kept = Store(None)
+    ingest(kept, "benchmarks", bad, skip_bad_rows=True)
+    assert kept.con.con.execute("SELECT score FROM scores").fetchall() == [(1200.0,)]

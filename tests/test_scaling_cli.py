@@ -167,8 +167,9 @@ def test_predict_named_column_with_intervals(tmp_path: Path) -> None:
         assert r["predicted"] == pytest.approx(0.1 + 3 * at**-0.3, rel=0.02)
     code, text = _run(["predict", str(p), "--x", "nope", "--at", "1e7"])
     assert code == 2 and "no column named 'nope'" in text
-    code, text = _run(["predict", str(p), "--x", "Seen Examples", "--at", "-1"])
-    assert code == 2 and "positive" in text
+    for bad in ("-1", "0", "nan", "1e400"):
+        code, text = _run(["predict", str(p), "--x", "Seen Examples", "--at", bad])
+        assert code == 2 and "must be positive finite numbers" in text, bad
 
 
 def test_fit_shows_tokens_per_parameter() -> None:

@@ -8,6 +8,9 @@ file is read the same way everywhere:
   correlation, a normalised difference), not a percentage: it is refused;
 - a cell below 0 or above 100 is out of range and reported on its own row (one bad cell
   never changes the unit of the whole column);
+- an Elo column (its name contains "Elo", as Arena Elo) is a rating, not a percentage:
+  a table importer checks its cells against ELO_RANGE (`elo_cells`) and keeps them as
+  they are, while readers that need percentages refuse it;
 - otherwise a column whose values are all at most 1 is a fraction, and one with larger
   values is percent, unless it mixes values below 1 with a largest value of at most
   AMBIGUOUS_MAX (0.03 to 4.01, say): that could be either, and is refused until the header
@@ -25,6 +28,9 @@ from convergent.errors import ConvergentError
 #: A column with values below 1 and a largest value up to this is ambiguous without a unit.
 AMBIGUOUS_MAX = 5.0
 
+#: Plausible Elo ratings (Arena's range is about 800 to 1,600).
+ELO_RANGE = (100.0, 4000.0)
+
 _PERCENT = re.compile(r"\((%|percent|pct|pp)\)\s*$", re.IGNORECASE)
 _FRACTION = re.compile(r"\((0\s*[-–]\s*1|fraction|frac)\)\s*$", re.IGNORECASE)
 
@@ -38,9 +44,21 @@ def unit_hint(header: str) -> str | None:
     return None
 
 
+def is_elo(name: str) -> bool:
+    """Whether a benchmark name is an Elo rating (any name containing 'elo' as a word part)."""
+    return "elo" in re.sub(r"[^a-z0-9]", "", strip_unit(name).lower())
+
+
 def strip_unit(header: str) -> str:
     """The benchmark name without a unit suffix: 'MMLU (%)' -> 'MMLU'."""
     return _FRACTION.sub("", _PERCENT.sub("", header)).strip()
+
+
+def elo_cells(cells: Sequence[tuple[int, float]]) -> list[tuple[int, str]]:
+    """The bad cells of an Elo column: not finite, or outside ELO_RANGE (NaN is empty)."""
+    lo, hi = ELO_RANGE
+    return [(r, f"Elo rating {v:g} is outside {lo:g}–{hi:g}") for r, v in cells
+            if not math.isnan(v) and not lo <= v <= hi]
 
 
 def score_column(header: str, cells: Sequence[tuple[int, float]],

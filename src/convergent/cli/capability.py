@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
+from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt
+
 app = typer.Typer(
-    help="Capability convergence: spreads and gaps of the top models per benchmark.",
+    help="Capability convergence: spreads and gaps of the top models per benchmark.\n\n"
+         "Example: convergent capability --benchmark mmlu_pro --k 5",
     no_args_is_help=False,
 )
 
@@ -28,14 +31,11 @@ def capability(
         "--benchmark", "-b", help="Benchmark name or area id (default: all).")] = None,
     k: Annotated[int | None, typer.Option(
         "--k", help="Top-k models (default from config).")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Last date, YYYY-MM-DD (default today).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
-    db: Annotated[Path | None, typer.Option(
-        "--db", help="DuckDB evidence file (default: in memory).")] = None,
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="YAML file overriding thresholds.")] = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """History of spreads and gaps per benchmark, and a verdict on the seed's MMLU claim."""
     if ctx.invoked_subcommand is not None:
@@ -67,13 +67,16 @@ def capability(
 def observe_cmd(
     table: Annotated[Path, typer.Argument(
         help="CSV: Model, Model Family, compute, then one column per benchmark.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option(
         "--csv", help="Print CSV (one row per benchmark).")] = False,
     no_loo: Annotated[bool, typer.Option(
         "--no-loo", help="Skip leave-one-family-out prediction.")] = False,
 ) -> None:
-    """Observational scaling: PCA of benchmark scores, sigmoid fits, held-out prediction."""
+    """Observational scaling: PCA of benchmark scores, sigmoid fits, held-out prediction.
+
+    Example: convergent capability observe benchmark-table.csv --rank 3
+    """
     from convergent.capability.observe import observe
     from convergent.cli.render import emit
 

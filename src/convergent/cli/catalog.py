@@ -20,7 +20,10 @@ def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Catalog YAML files (default: the built-in catalog).")] = None,
 ) -> None:
-    """Check every catalog file against the schema; list each problem with file and entry."""
+    """Check every catalog file against the schema; list each problem with file and entry.
+
+    Example: convergent catalog validate
+    """
     from convergent.catalog.load import build_evidence, builtin_files
     from convergent.errors import ConvergentError
 
@@ -86,7 +89,10 @@ def crosscheck(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Match catalog entities to Epoch rows; report date and parameter agreement."""
+    """Match catalog entities to Epoch rows; report date and parameter agreement.
+
+    Example: convergent catalog crosscheck epoch-notable-ai-models.csv
+    """
     from convergent.catalog.crosscheck import crosscheck as run
 
     report = run(epoch_csv)

@@ -12,6 +12,8 @@ from convergent.cli.render import Lang
 
 DbOpt = Annotated[Path | None, typer.Option(
     "--db", help="DuckDB file with persistent evidence (default: in memory).")]
+WriteDbOpt = Annotated[Path | None, typer.Option(
+    "--db", help="DuckDB file the evidence is written to (created if absent).")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", help="YAML file overriding thresholds in the default config.")]
 AsOfOpt = Annotated[str | None, typer.Option(
@@ -52,7 +54,11 @@ def open_cli_store(db: Path | None) -> Any:
     unless `--no-catalog` was given, on `--backend`. Commands that write use
     `convergent.store.writing_store` instead."""
     from convergent.backends import open_analysis_store
+    from convergent.errors import ConvergentError
 
+    if db is not None and not db.expanduser().exists():
+        raise ConvergentError("no such database file (an ingest or `convergent update` with "
+                              "--db creates one)", where=str(db))
     return open_analysis_store(db, builtin=STATE.builtin, backend=STATE.backend,
                                master=STATE.master, spark_tables=STATE.spark_tables)
 

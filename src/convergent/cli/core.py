@@ -11,7 +11,10 @@ from convergent.cli.render import Lang, emit, fmt_cell
 
 
 def areas(json: JsonOpt = False, csv: CsvOpt = False, lang: LangOpt = Lang.en) -> None:
-    """List the decision areas with their layer and options."""
+    """List the decision areas with their layer and options.
+
+    Example: convergent areas --lang zh
+    """
     from convergent.registry import registry
 
     reg = registry()
@@ -36,7 +39,10 @@ def classify(
     csv: CsvOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Print the classification matrix: level, criterion, leader, degree, certainty ★, n."""
+    """Print the classification matrix: level, criterion, leader, degree, certainty ★, n.
+
+    Example: convergent classify --as-of 2025-12-31 --area optimizer --area ffn
+    """
     from convergent.analysis import classification_matrix
     from convergent.cli.common import open_cli_store
     from convergent.config import load_config

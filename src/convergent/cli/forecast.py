@@ -11,8 +11,9 @@ from convergent.cli.common import AsOfOpt, ConfigOpt, CsvOpt, DbOpt, JsonOpt, La
 from convergent.cli.render import Lang, emit
 
 app = typer.Typer(
-    help="S-curve forecasts of when areas converge, back-tests, history and the timeline. "
-         "Without a subcommand: the forecast per area.",
+    help="Share forecasts per area 1 and 2 years ahead, their back-tests, the level history "
+         "and the timeline. Without a subcommand: the forecast per area.\n\n"
+         "Example: convergent forecast --area attention --json",
     invoke_without_command=True,
 )
 
@@ -200,7 +201,10 @@ def history_cmd(
     csv: CsvOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """The level of every area quarter by quarter, compressed into phases."""
+    """The level of every area quarter by quarter, compressed into phases.
+
+    Example: convergent forecast history --from 2023-01-01 --quarterly
+    """
     from convergent.dates import parse_date
     from convergent.forecast.history import level_history, phases
 
@@ -238,7 +242,10 @@ def timeline_cmd(
     json: JsonOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Print the convergence timeline as a Mermaid gantt chart (like the seed's §七)."""
+    """Print the convergence timeline as a Mermaid gantt chart (like the seed's §七).
+
+    Example: convergent forecast timeline --until 2030-12-31 > timeline.mmd
+    """
     import sys
 
     from convergent.dates import parse_date

@@ -8,19 +8,18 @@ from typing import Annotated
 
 import typer
 
+from convergent.cli.common import JsonOpt, WriteDbOpt
+
 app = typer.Typer(help="Import evidence (epoch, hf-config, benchmarks, runs) into the store.",
                   no_args_is_help=True)
 
 PathArg = Annotated[str, typer.Argument(
     help="File or folder, or an http(s) URL (the only case that uses the network).",
     metavar="PATH|URL")]
-DbOpt = Annotated[Path | None, typer.Option(
-    "--db", help="DuckDB file holding the evidence (created if absent).")]
 SkipOpt = Annotated[bool, typer.Option(
     "--skip-bad-rows", help="Drop invalid rows (each one is reported) instead of failing.")]
 SnapOpt = Annotated[str | None, typer.Option(
     "--snapshot", help="Snapshot date YYYY-MM-DD (default: file date, or Last-Modified).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 AnyDateOpt = Annotated[bool, typer.Option(
     "--allow-any-date", help="Keep dates before 1950 or more than a year ahead (refused "
     "by default as typos).")]
@@ -62,35 +61,47 @@ def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot:
 
 
 @app.command("epoch")
-def epoch_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+def epoch_cmd(path: PathArg, db: WriteDbOpt = None, skip_bad_rows: SkipOpt = False,
               snapshot: SnapOpt = None, as_json: JsonOpt = False,
               allow_any_date: AnyDateOpt = False) -> None:
-    """Epoch AI model database CSV (Notable, Large-scale or All models)."""
+    """Epoch AI model database CSV (Notable, Large-scale or All models).
+
+    Example: convergent ingest epoch notable_ai_models.csv --db evidence.duckdb
+    """
     _run("epoch", path, db, skip_bad_rows, snapshot, as_json, allow_any_date=allow_any_date)
 
 
 @app.command("hf-config")
 def hf_config_cmd(
-    path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+    path: PathArg, db: WriteDbOpt = None, skip_bad_rows: SkipOpt = False,
     snapshot: SnapOpt = None, as_json: JsonOpt = False,
     model: Annotated[list[str] | None, typer.Option(
         "--model", help="Model id ORG/NAME to fetch from a base URL (repeatable).")] = None,
 ) -> None:
-    """Hugging Face config.json files: a file, a folder, or a base URL with --model ids."""
+    """Hugging Face config.json files: a file, a folder, or a base URL with --model ids.
+
+    Example: convergent ingest hf-config configs/ --db evidence.duckdb
+    """
     _run("hf-config", path, db, skip_bad_rows, snapshot, as_json, model)
 
 
 @app.command("benchmarks")
-def benchmarks_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+def benchmarks_cmd(path: PathArg, db: WriteDbOpt = None, skip_bad_rows: SkipOpt = False,
                    snapshot: SnapOpt = None, as_json: JsonOpt = False,
                    allow_any_date: AnyDateOpt = False) -> None:
-    """Benchmark table: model, family, size, tokens, FLOPs, one column per benchmark."""
+    """Benchmark table: model, family, size, tokens, FLOPs, one column per benchmark.
+
+    Example: convergent ingest benchmarks scores.csv --db evidence.duckdb
+    """
     _run("benchmarks", path, db, skip_bad_rows, snapshot, as_json,
          allow_any_date=allow_any_date)
 
 
 @app.command("runs")
-def runs_cmd(path: PathArg, db: DbOpt = None, skip_bad_rows: SkipOpt = False,
+def runs_cmd(path: PathArg, db: WriteDbOpt = None, skip_bad_rows: SkipOpt = False,
              snapshot: SnapOpt = None, as_json: JsonOpt = False) -> None:
-    """Training runs for scaling laws: N, D and/or C, loss, optional group columns."""
+    """Training runs for scaling laws: N, D and/or C, loss, optional group columns.
+
+    Example: convergent ingest runs chinchilla-runs.csv --db evidence.duckdb
+    """
     _run("runs", path, db, skip_bad_rows, snapshot, as_json)

@@ -50,7 +50,10 @@ def layers(
         "--five-layer", help="With --csv: print the five-layer table instead of the layers.")
     ] = False,
 ) -> None:
-    """Print the convergence pyramid (each layer's score and level) and the five-layer table."""
+    """Print the convergence pyramid (each layer's score and level) and the five-layer table.
+
+    Example: convergent layers --lang zh
+    """
     from convergent.analysis import layer_predictability
     from convergent.classify import Classifier
     from convergent.layers import five_layer_table, layer_scores, pyramid_mermaid
@@ -135,7 +138,10 @@ def drivers(
     csv: CsvOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Print the measured convergence drivers: value, interval or trend, window and source."""
+    """Print the measured convergence drivers: value, interval or trend, window and source.
+
+    Example: convergent drivers --window 24m --json
+    """
     from convergent.drivers import GROUPS, INSUFFICIENT
     from convergent.drivers import drivers as measure
 
@@ -198,7 +204,10 @@ def advice(
     csv: CsvOpt = False,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Print advice per area: adopt, participate and hedge, or explore; cites level, certainty."""
+    """Print advice per area: adopt, participate and hedge, or explore; cites level, certainty.
+
+    Example: convergent advice --area ffn --lang en
+    """
     from convergent.advice import advise
     from convergent.levels import stars_text as stars
     from convergent.registry import get_area

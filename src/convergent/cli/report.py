@@ -32,7 +32,10 @@ def report(
     no_figures: Annotated[bool, typer.Option(
         "--no-figures", help="Skip the SVG/PNG figures (faster).")] = False,
 ) -> None:
-    """Write the convergence report: report.md, index.html, figures/ and data/."""
+    """Write the convergence report: report.md, index.html, figures/ and data/.
+
+    Example: convergent report --out convergent-report --lang zh
+    """
     import sys
 
     from rich.console import Console

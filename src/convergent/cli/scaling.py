@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from convergent.cli.common import CsvOpt, JsonOpt
+
 app = typer.Typer(help="Fit scaling laws, predict, plan compute, compare forms.",
                   no_args_is_help=True)
 
@@ -30,8 +32,6 @@ DeltaOpt = Annotated[float, typer.Option("--delta", help="Huber δ on log residu
 CiOpt = Annotated[float, typer.Option("--ci", help="Level of the percentile intervals.")]
 WorstOpt = Annotated[int, typer.Option("--exclude-worst", min=0,
                                        help="Drop the K points with the highest loss first.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
                                                   help="Progress bars on stderr "
                                                   "(default: when stderr is a terminal).")]
@@ -129,7 +129,10 @@ def optimal_cmd(
     as_csv: CsvOpt = False,
     progress: ProgressOpt = None,
 ) -> None:
-    """Compute-optimal N*, D*, tokens per parameter (default: the reference Chinchilla fit)."""
+    """Compute-optimal N*, D*, tokens per parameter (default: the reference Chinchilla fit).
+
+    Example: convergent scaling optimal --compute 1e24
+    """
     from convergent.cli.render import emit
     from convergent.errors import ConvergentError
     from convergent.scaling.optimal import REFERENCE, compute_optimal, isoflop_analysis
@@ -275,8 +278,8 @@ def predict_cmd(
     if any(f not in CANDIDATES for f in forms):
         raise ConvergentError(f"--form must be auto or one of {', '.join(CANDIDATES)}, "
                               f"got {form!r}")
-    if any(not v > 0 for v in at):
-        raise ConvergentError(f"--at values must be positive, got {at}")
+    if any(not 0 < v < float("inf") for v in at):
+        raise ConvergentError(f"--at values must be positive finite numbers, got {at}")
     est = estimate(data, var, target=data.target(), forms=forms, delta=delta)
     _warn(est.warnings)
     got = est.predict(at, level)

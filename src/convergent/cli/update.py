@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from convergent.cli.common import JsonOpt
+from convergent.cli.common import JsonOpt, WriteDbOpt
 
 
 def update(
-    db: Annotated[Path, typer.Option(
-        "--db", help="DuckDB file to refresh (created if absent).")],
+    db: WriteDbOpt,
     epoch_url: Annotated[str | None, typer.Option(
         "--epoch-url", help="Epoch AI Notable AI Models CSV (default: its public URL, "
                             "epoch.ai/data/notable_ai_models.csv).")] = None,

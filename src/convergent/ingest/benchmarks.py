@@ -20,7 +20,7 @@ from convergent.ingest.values import (
 )
 from convergent.ingest.write import Record, write_records
 from convergent.registry import norm_key, registry
-from convergent.scoreunits import score_column, strip_unit
+from convergent.scoreunits import elo_cells, is_elo, score_column, strip_unit
 
 if TYPE_CHECKING:
     from convergent.store import Store
@@ -34,6 +34,7 @@ _META = {
 _RANGE = {"params_total": "params", "dataset_tokens": "tokens",
           "training_compute_flop": "compute"}
 _TEXT = {"model": "model", "modelfamily": "family", "family": "family", "date": "date",
+         "releasedate": "date", "publicationdate": "date", "released": "date",
          "organization": "organization", "organisation": "organization", "org": "organization"}
 
 
@@ -153,7 +154,10 @@ def ingest_benchmarks(store: Store, inp: Input, skip_bad_rows: bool,
     rejected: set[int] = set()
     for h in bench:
         cells = [(rowno, s.get(h, math.nan)) for rowno, _, s in parsed]
-        to_percent[h], bad = score_column(h, cells, f"{inp.name}:1:{h}")
+        if is_elo(h):
+            to_percent[h], bad = 1.0, elo_cells(cells)
+        else:
+            to_percent[h], bad = score_column(h, cells, f"{inp.name}:1:{h}")
         for rowno, why in bad:
             problems.add(rowno, h, why)
             rejected.add(rowno)
