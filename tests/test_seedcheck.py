@@ -240,3 +240,20 @@ def test_claims_table_is_complete_and_checked_by_known_rules() -> None:
     with pytest.raises(pydantic.ValidationError):
         Claim(id="x", section="§四", zh="甲", en="a", kind="level", area="ffn",
               expect=("L2",), leeder="MoE")
+
+
+@pytest.mark.parametrize("status, numbers", [
+    ("not within 10 years", ["90", "10"]),
+    ("not within 3 years", ["90", "3"]),
+    ("reached", ["90"]),
+])
+def test_forecast_clause_carries_the_same_numbers_in_both_languages(status, numbers) -> None:
+    import re
+
+    from convergent.seedcheck import Inputs, _forecast_text
+
+    inp = Inputs(as_of=AS_OF, rows=[], forecasts=[
+        {"area": "agent_protocol", "target": "AG-UI", "cross_90": {"status": status}}])
+    zh, en = _forecast_text(inp, "agent_protocol")
+    assert "AG-UI" in zh and "AG-UI" in en
+    assert sorted(re.findall(r"\d+", zh)) == sorted(re.findall(r"\d+", en)) == sorted(numbers)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -193,8 +194,10 @@ def _forecast_text(inp: Inputs, area: str) -> tuple[str, str]:
         return (f"；预测 {who} 于 {c['date']} 达到 90%", f"; forecast: {who} reaches 90% on "
                 f"{c['date']}")
     zh, en = _CROSS.get(status, (status, status))
-    if status.startswith("not within"):
-        zh = "预测期内不会达到 90%"
+    horizon = re.fullmatch(r"not within (\d+) years?", status)
+    if horizon:  # both languages name the horizon and the 90 % mark
+        zh = f"{horizon.group(1)} 年内不会达到 90%"
+        en = f"does not reach 90% within {horizon.group(1)} years"
     return f"；预测：{who} {zh}", f"; forecast: {who} {en}"
 
 
