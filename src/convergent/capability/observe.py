@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
 from convergent.scoreunits import score_column, strip_unit
+from convergent.stats import slope_fit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -535,8 +536,9 @@ def _observe(table: ScoreTable, rank: int | None, loo: bool) -> ObserveResult:
     loadings = dict(zip(table.benchmarks, (float(v) for v in fit.components[0]), strict=True))
     ok = np.isfinite(lc)
     lin = None
-    if ok.sum() >= 3 and np.ptp(lc[ok]) > 0:
-        slope, icpt = np.polyfit(lc[ok], pc1[ok], 1)
+    line = slope_fit(lc[ok], pc1[ok])
+    if line is not None:
+        slope, icpt = line["slope"], line["intercept"]
         resid = pc1[ok] - (slope * lc[ok] + icpt)
         tss = float(np.sum((pc1[ok] - pc1[ok].mean()) ** 2))
         lin = {"slope": float(slope), "intercept": float(icpt), "n": int(ok.sum()),
