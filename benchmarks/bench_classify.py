@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -170,7 +171,31 @@ def run_spark(path: Path) -> dict:
     for name in TABLES:
         if name not in ("adoptions", "segments"):
             spark.createDataFrame([], spark_schema(name)).createOrReplaceTempView(store.view(name))
-    return _classify_years(store, areas, time.perf_counter() - t0)
+    res = _classify_years(store, areas, time.perf_counter() - t0)
+    res["jvm_peak_rss_mib"] = _stop_jvm(spark)
+    return res
+
+
+def _stop_jvm(spark: object) -> float | None:
+    """Stop Spark and wait for its JVM to exit; the JVM's peak RSS in MiB (None if unknown).
+
+    The JVM is a child process of this one, so once it has been waited for its peak
+    resident memory is in RUSAGE_CHILDREN."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    proc = getattr(gateway, "proc", None)
+    spark.stop()
+    if proc is None:
+        return None
+    gateway.shutdown()
+    proc.stdin.close()          # the JVM exits when its stdin closes
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def run_pandas(path: Path) -> dict:
@@ -278,6 +303,7 @@ def main() -> None:
     unknown = [x for x in sides if x not in SIDES]
     if unknown or "convergent" not in sides:
         ap.error(f"--sides must include convergent and name only {', '.join(SIDES)}")
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "adoptions.parquet"
         t = time.perf_counter()
@@ -292,20 +318,26 @@ def main() -> None:
             results[kind] = json.loads(out.read_text())
             r = results[kind]
             print(f"{kind:>10}: load {r['load_s']:.1f}s, classify {r['classify_s']:.1f}s, "
-                  f"peak RSS {r['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+                  f"peak RSS {r['peak_rss_mib']:.0f} MiB"
+                  + (f" (JVM {r['jvm_peak_rss_mib']:.0f} MiB)" if r.get("jvm_peak_rss_mib")
+                     else ""), file=sys.stderr)
     a = results["convergent"]
     total = a["load_s"] + a["classify_s"]
     summary: dict = {"rows": args.rows, "areas": N_AREAS, "years": YEARS,
                      "resamples": RESAMPLES, "convergent_total_s": total,
                      "convergent_load_s": a["load_s"], "convergent_classify_s": a["classify_s"],
-                     "convergent_peak_rss_mib": a["peak_rss_mib"]}
+                     "convergent_peak_rss_mib": a["peak_rss_mib"],
+                     "load_average_before": load_before, "load_average_after": os.getloadavg()}
     for kind, r in results.items():
         if kind == "convergent":
             continue
         other = r["load_s"] + r["classify_s"]
         summary[f"{kind}_total_s"] = other
         summary[f"{kind}_peak_rss_mib"] = r["peak_rss_mib"]
+        if r.get("jvm_peak_rss_mib") is not None:
+            summary[f"{kind}_jvm_peak_rss_mib"] = r["jvm_peak_rss_mib"]
         summary[f"{kind}_over_convergent"] = other / total
+        summary[f"convergent_over_{kind}"] = total / other if other > 0 else None
         if r["levels"]:
             summary[f"{kind}_level_and_share_agreement"] = sum(
                 a["levels"][k] == r["levels"].get(k) for k in a["levels"]) / len(a["levels"])

@@ -8,6 +8,7 @@ Tables of n models × m benchmarks (scores a sigmoid of a latent capability plus
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -41,7 +42,7 @@ def write_table(path: Path, n: int, m: int, seed: int = 0, family: bool = True,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Time observe on one table; print seconds."""
+    """Time observe on one table; print wall and CPU seconds and the load average."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--models", type=int, default=96)
     ap.add_argument("--benchmarks", type=int, default=140)
@@ -50,10 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "table.csv"
         write_table(p, args.models, args.benchmarks, family=not args.no_family)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = observe(p, loo=True)
-        seconds = time.perf_counter() - t0
-    print(f"{args.models} x {args.benchmarks}: {seconds:.2f} s, {res.n_families} families, "
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{args.models} x {args.benchmarks}: {seconds:.2f} s wall, {cpu:.2f} s CPU "
+          f"(load average {load:.1f}), {res.n_families} families, "
           f"PC1 share {res.pc1_share:.3f}, LOFO MAE PC1 {res.loo[-1]['mae_pc1_pp']:.2f} pp")
     return 0
 

@@ -100,3 +100,52 @@ def test_default_estimator_needs_three_points() -> None:
     runs = Runs.from_columns({"X": [1.0, 10.0], "loss": [2.0, 1.0]})
     with pytest.raises(ConvergentError, match="at least 3"):
         estimate(runs, "X")
+
+
+def _noisy_curve(seed: int = 4, n: int = 16) -> Runs:
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1e6, 1e9, n)
+    y = (0.5 + 30.0 * x**-0.2) * np.exp(rng.normal(0.0, 0.01, x.size))
+    return Runs.from_columns({"X": x, "loss": y})
+
+
+def test_default_is_the_equal_mean_of_bnsl_and_m4_when_both_fit() -> None:
+    est = estimate(_noisy_curve(), "X")
+    assert est.rule == "prior"
+    weights = {m.name: m.weight for m in est.members}
+    assert weights["broken-X"] == pytest.approx(0.5) and weights["m4-X"] == pytest.approx(0.5)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    at = np.array([2e9, 1e10])
+    by = {m.name: m.predict_log("X", at) for m in est.members}
+    # the log-scale mean of the two published laws, nothing else
+    assert est.predict_log(at) == pytest.approx(0.5 * (by["broken-X"] + by["m4-X"]))
+    # every candidate is still scored by inner extrapolation and shown
+    assert all(m.score is not None for m in est.members)
+
+
+def test_without_both_published_laws_validation_weights_decide() -> None:
+    est = estimate(_noisy_curve(), "X", forms=("power", "flat"))
+    assert est.rule == "validation"
+    power, flat = (next(m for m in est.members if m.name == n) for n in ("power-X", "flat"))
+    assert power.score < flat.score
+    # weights 1/score², normalised
+    ratio = (flat.score / power.score) ** 2
+    assert power.weight / flat.weight == pytest.approx(ratio, rel=1e-2)
+
+
+def test_interval_adds_the_validation_error_level_beyond_the_data() -> None:
+    est = estimate(_noisy_curve(), "X")
+    z = 1.6448536269514722  # 90 %
+    x_max = est.x_max
+    far = x_max * np.exp(np.array([2.0, 4.0]) * est.validation_nearest)
+    got = est.predict(far, 0.9)
+    d = np.log(far / x_max)
+    sigma = np.sqrt(est.residual**2 + est.validation_error**2 + (est.error_rate * d) ** 2)
+    assert np.log(got["high"] / got["predicted"]) == pytest.approx(z * sigma, rel=1e-9)
+    # half-way to the nearest validation distance, half of the error level
+    near = x_max * np.exp(0.5 * est.validation_nearest)
+    got = est.predict(np.array([near]), 0.9)
+    d = 0.5 * est.validation_nearest
+    sigma = np.sqrt(est.residual**2 + (0.5 * est.validation_error) ** 2
+                    + (est.error_rate * d) ** 2)
+    assert np.log(got["high"][0] / got["predicted"][0]) == pytest.approx(z * sigma, rel=1e-9)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -172,16 +171,24 @@ class Classifier:
         """
         cfg = self.cfg
         length = length or months_to_days(cfg["window"]["months"])
-        return [self._one(area, as_of, length,
-                          self.segment_cubes.get(area, []) if with_segments else [],
-                          seed_offset, certainty)
-                for area in self.areas]
+        parts = [self._one(area, as_of, length,
+                           self.segment_cubes.get(area, []) if with_segments else [],
+                           certainty)
+                 for area in self.areas]
+        jobs = [(r, job) for r, job in parts if job is not None]
+        if jobs:
+            found = self._certainties([job for _, job in jobs], day_number(as_of), length,
+                                      seed_offset)
+            for (r, _), value in zip(jobs, found, strict=True):
+                r.certainty, r.stars = value, stars_for(value, cfg)
+        return [r for r, _ in parts]
 
     def _trend_ends(self, end: np.ndarray) -> np.ndarray:
         return trend_ends(end, self.cfg)                         # [..., steps+1]
 
     def _one(self, area_id: str, as_of: dt.date, length: int, seg_cubes: list[SegmentCube],
-             seed_offset: int, with_certainty: bool) -> AreaResult:
+             with_certainty: bool) -> tuple[AreaResult, _Job | None]:
+        """The result without its certainty, and the resampling job that gives it."""
         cfg, c = self.cfg, self.cfg["classify"]
         area = registry().areas[area_id]
         end = day_number(as_of)
@@ -217,8 +224,7 @@ class Classifier:
         l0, l0_stats = _l0_flag(segs, cfg)
         code = int(level_codes(np.array([n]), np.array([s1]), np.array([fastest_trend]),
                                np.array([l0]), cfg)[0])
-        certainty = (self._certainty(cube, end, length, code, seg_cubes, seed_offset)
-                     if with_certainty and code >= 0 else None)
+        job = _Job(cube, code, seg_cubes) if with_certainty and code >= 0 else None
         level = LEVELS[code] if code >= 0 else INSUFFICIENT
         leader = cube.options[order[0]] if n > 0 else None
         challenger = cube.options[order[1]] if n > 0 and len(order) > 1 and s2 > 0 else None
@@ -230,8 +236,8 @@ class Classifier:
         return AreaResult(
             area=area_id, layer=area.layer, name_en=area.en, name_zh=area.zh, kind=area.kind,
             as_of=as_of, window_start=start, level=level, criterion=crit_en,
-            criterion_zh=crit_zh, degree=degree_of(code, s1, cfg), certainty=certainty,
-            stars=stars_for(certainty, cfg), leader=leader,
+            criterion_zh=crit_zh, degree=degree_of(code, s1, cfg), certainty=None,
+            stars=None, leader=leader,
             leader_share=s1 if n > 0 else None,
             leader_trend_pp=_nz(trends[order[0]]) if n > 0 else None,
             challenger=challenger, challenger_share=s2 if challenger else None,
@@ -247,60 +253,92 @@ class Classifier:
             segments=[{"dimension": s.dimension, "nmi": s.nmi, "jsd": s.jsd,
                        "segments": s.segments} for s in segs],
             l0_dimension=l0_stats.dimension if l0_stats else None,
-        )
+        ), job
 
-    def _certainty(self, cube: AreaCube, end: int, length: int, code: int,
-                   seg_cubes: list[SegmentCube], seed_offset: int) -> float:
-        """Share of resamples keeping the level: predictive redraws (see `_predictive_draws`)
-        of the window's and the trend windows' adoptions and of the segment tables, with the
-        window end moved back by up to `jitter_months` (never forward: nothing after the
-        as-of date may be used)."""
+    def _certainties(self, jobs: list[_Job], end: int, length: int,
+                     seed_offset: int) -> list[float]:
+        """Share of resamples keeping the level, for every job at day `end`: predictive
+        redraws (see `_predictive_draws`) of the window's and the trend windows' adoptions
+        and of the segment tables, with the window end moved back by up to `jitter_months`
+        (never forward: nothing after the as-of date may be used).
+
+        Each area draws from its own seeded stream, in the same order as when it was
+        resampled alone; the rules then run once over all areas with the same number of
+        options (and the tearing test once per segment-table shape).
+        """
         cfg = self.cfg
         b = int(cfg["certainty"]["resamples"])
         seed = int(cfg["certainty"]["seed"]) + seed_offset
-        rng = np.random.default_rng([seed, sum(map(ord, cube.area_id)), end])
         jit = months_to_days(cfg["certainty"]["jitter_months"])
-        shifts = rng.integers(-jit, 1, size=b)
-        ends = end + shifts
-        if not cube.options:
-            return 0.0
         # Redraw the evidence piece by piece between all window edges, so the overlapping
         # trend windows share their redrawn adoptions as real windows share real ones.
-        tends = self._trend_ends(ends)                           # [B, T]; last = ends
-        rel = np.unique(np.concatenate([tends[0] - ends[0], tends[0] - ends[0] - length]))
-        pieces = np.stack([cube.counts(ends + hi, hi - lo)
-                           for lo, hi in itertools.pairwise(rel)], axis=1)  # [B, P, O]
-        flat = pieces.reshape(-1, pieces.shape[2])
-        tot = flat.sum(axis=1, keepdims=True)
-        shares = np.divide(flat, tot, out=np.full_like(flat, 1.0 / flat.shape[1]),
-                           where=tot > 0)
-        drawn = _predictive_draws(rng, np.rint(tot[:, 0]).astype(np.int64), shares)
-        drawn = drawn.reshape(pieces.shape).astype(float)
-        rel_ends = tends[0] - ends[0]
+        rel_ends = self._trend_ends(np.array(0))                  # [T], last = 0
+        rel = np.unique(np.concatenate([rel_ends, rel_ends - length]))
         inside = ((rel[None, 1:] <= rel_ends[:, None])
-                  & (rel[None, :-1] >= rel_ends[:, None] - length))           # [T, P]
-        tc = np.einsum("tp,bpo->bto", inside.astype(float), drawn)           # [B, T, O]
-        tn = tc.sum(axis=2)
-        tsh = np.divide(tc, tn[:, :, None], out=np.zeros_like(tc), where=tn[:, :, None] > 0)
-        n, sh = tn[:, -1], tsh[:, -1]                            # the main (newest) window
-        s1 = sh.max(axis=1)
-        lead = sh.argmax(axis=1)
-        slope = slopes((tends - end) / 365.25, tsh, tn >= cfg["classify"]["min_n"]) * 100.0
-        slope[np.arange(b), lead] = -np.inf                      # [B, O]: rivals only
-        rival = np.nan_to_num(slope, nan=-np.inf).max(axis=1)
-        l0 = np.zeros(b, bool)
-        for sc in seg_cubes:
-            tabs = sc.tables(ends, length)                       # [B, V, O], jittered
-            tot = tabs.sum(axis=(1, 2))
-            if not (tot > 0).any():
+                  & (rel[None, :-1] >= rel_ends[:, None] - length)).astype(float)  # [T, P]
+        out = [0.0] * len(jobs)
+        main: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        tables: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        for i, job in enumerate(jobs):
+            cube = job.cube
+            rng = np.random.default_rng([seed, sum(map(ord, cube.area_id)), end])
+            ends = end + rng.integers(-jit, 1, size=b)
+            if not cube.options:
                 continue
-            flat = tabs.reshape(b, -1)
-            p = np.divide(flat, tot[:, None], out=np.full_like(flat, 1.0 / flat.shape[1]),
-                          where=tot[:, None] > 0)
-            redraw = _predictive_draws(rng, np.rint(tot).astype(np.int64), p)
-            l0 |= _l0_batch(redraw.reshape(tabs.shape).astype(float), cfg)
-        codes = level_codes(n, s1, rival, l0, cfg)
-        return float(np.mean(codes == code))
+            cum = cube.cum[:, np.searchsorted(cube.days, ends[:, None] + rel, side="right")]
+            pieces = np.ascontiguousarray(np.moveaxis(np.diff(cum, axis=2), 0, 2))  # [B, P, O]
+            flat = pieces.reshape(-1, pieces.shape[2])
+            tot = flat.sum(axis=1, keepdims=True)
+            shares = np.divide(flat, tot, out=np.full_like(flat, 1.0 / flat.shape[1]),
+                               where=tot > 0)
+            drawn = _predictive_draws(rng, np.rint(tot[:, 0]).astype(np.int64), shares)
+            main.setdefault(len(cube.options), []).append(
+                (i, ends, drawn.reshape(pieces.shape).astype(float)))
+            for sc in job.seg_cubes:
+                tabs = sc.tables(ends, length)                   # [B, V, O], jittered
+                stot = tabs.sum(axis=(1, 2))
+                if not (stot > 0).any():
+                    continue
+                sflat = tabs.reshape(b, -1)
+                p = np.divide(sflat, stot[:, None],
+                              out=np.full_like(sflat, 1.0 / sflat.shape[1]),
+                              where=stot[:, None] > 0)
+                redraw = _predictive_draws(rng, np.rint(stot).astype(np.int64), p)
+                tables.setdefault(tabs.shape, []).append(
+                    (i, redraw.reshape(tabs.shape).astype(float)))
+        l0 = np.zeros((len(jobs), b), bool)
+        for group in tables.values():
+            torn = _l0_batch(np.concatenate([t for _, t in group]), cfg).reshape(len(group), b)
+            for (i, _), row in zip(group, torn, strict=True):
+                l0[i] |= row
+        for group in main.values():
+            idx = np.array([i for i, _, _ in group])
+            ends = np.stack([e for _, e, _ in group])                      # [G, B]
+            drawn = np.stack([d for _, _, d in group])                     # [G, B, P, O]
+            tc = np.einsum("tp,gbpo->gbto", inside, drawn)                 # [G, B, T, O]
+            tn = tc.sum(axis=3)
+            tsh = np.divide(tc, tn[..., None], out=np.zeros_like(tc), where=tn[..., None] > 0)
+            n, sh = tn[..., -1], tsh[..., -1, :]                 # the main (newest) window
+            s1 = sh.max(axis=2)
+            lead = sh.argmax(axis=2)
+            slope = slopes((self._trend_ends(ends) - end) / 365.25, tsh,
+                           tn >= cfg["classify"]["min_n"]) * 100.0
+            np.put_along_axis(slope, lead[..., None], -np.inf, axis=2)   # rivals only
+            rival = np.nan_to_num(slope, nan=-np.inf).max(axis=2)
+            codes = level_codes(n, s1, rival, l0[idx], cfg)
+            code = np.array([jobs[i].code for i in idx])
+            for i, value in zip(idx, np.mean(codes == code[:, None], axis=1), strict=True):
+                out[i] = float(value)
+        return out
+
+
+@dataclass
+class _Job:
+    """What the certainty of one area's result is resampled from."""
+
+    cube: AreaCube
+    code: int
+    seg_cubes: list[SegmentCube]
 
 
 def _predictive_draws(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:

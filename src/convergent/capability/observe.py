@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from convergent.errors import ConvergentError
 from convergent.scoreunits import score_column, strip_unit
+from convergent.stats import slope_fit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -189,6 +190,7 @@ class PCAFit:
     scores: np.ndarray
     iterations: int
     converged: bool = True
+    filled: np.ndarray | None = None
 
 
 def _auto_rank(x: np.ndarray) -> int:
@@ -208,12 +210,14 @@ SHARE_DISAGREE = 0.05
 
 
 def pca(x: np.ndarray, rank: int | None = None, max_iter: int = IMPUTE_MAX_ITER,
-        tol: float = 1e-7) -> PCAFit:
+        tol: float = 1e-7, start: np.ndarray | None = None) -> PCAFit:
     """PCA of the standardized columns of x; missing cells imputed by regularized iterative PCA.
 
     Each iteration refills the missing cells from a rank-r reconstruction whose singular values
     are shrunk by the noise variance (the mean of the discarded eigenvalues), which keeps weak
     components from fitting the imputed cells themselves. r defaults to Kaiser's rule.
+    `start` (same shape as x) gives first guesses of the missing cells instead of the column
+    means; the table with its cells imputed is kept in `filled`.
     """
     import numpy as np
 
@@ -224,7 +228,7 @@ def pca(x: np.ndarray, rank: int | None = None, max_iter: int = IMPUTE_MAX_ITER,
     mu0 = np.nanmean(x, axis=0)
     sd0 = np.nanstd(x, axis=0, ddof=1)
     sd0 = np.where(sd0 > 0, sd0, 1.0)
-    z = np.where(miss, 0.0, (x - mu0) / sd0)
+    z = np.where(miss, 0.0 if start is None else (start - mu0) / sd0, (x - mu0) / sd0)
     r = max(1, min(_auto_rank(x) if rank is None else rank, m - 1, n - 1))
     it = 0
     if miss.any():
@@ -248,7 +252,7 @@ def pca(x: np.ndarray, rank: int | None = None, max_iter: int = IMPUTE_MAX_ITER,
     vt = vt * signs[:, None]
     u = u * signs[None, :]
     var = s**2
-    return PCAFit(center, scale, vt, var / var.sum(), u * s, it, converged)
+    return PCAFit(center, scale, vt, var / var.sum(), u * s, it, converged, xc)
 
 
 def project(fit: PCAFit, x: np.ndarray) -> np.ndarray:
@@ -304,58 +308,22 @@ _LOWER = (0.0, 0.0, 0.0, -6.0)
 _UPPER = (1.0, 1.0, 30.0, 6.0)
 
 
-def _lm_batch(u: np.ndarray, y: np.ndarray, w: np.ndarray, p: np.ndarray,
-              iters: int = 150) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted Levenberg-Marquardt for S problems at once (rows of u, y, w and starts p).
-
-    Steps are projected onto the parameter bounds. Every 10 iterations the problems whose
-    cost fell by less than 1e-6 (relative) leave the batch, so the work shrinks as they
-    converge and the slowest problem no longer sets the cost of all the others.
-    """
+def _sigmoid_rows(q: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The sigmoid at inputs u (rows x points) for parameter rows q = (floor, top, slope, mid)."""
     import numpy as np
 
-    lower, upper = np.array(_LOWER), np.array(_UPPER)
-    eye = np.eye(4)
-    p = np.array(p, dtype=float)
+    z = np.clip(-q[:, 2:3] * (u - q[:, 3:4]), -60, 60)
+    return q[:, 0:1] + (q[:, 1:2] - q[:, 0:1]) / (1.0 + np.exp(z))
 
-    def model(q: np.ndarray, uu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z = np.clip(-q[:, 2:3] * (uu - q[:, 3:4]), -60, 60)
-        s = 1.0 / (1.0 + np.exp(z))
-        return q[:, 0:1] + (q[:, 1:2] - q[:, 0:1]) * s, s
 
-    pred, s = model(p, u)
-    cost = np.sum(w * (pred - y) ** 2, axis=1)
-    act = np.arange(p.shape[0])
-    ua, ya, wa, pa, pra, sa, ca = u, y, w, p.copy(), pred, s, cost.copy()
-    lam = np.full(p.shape[0], 1e-2)
-    checkpoint = ca.copy()
-    for it in range(1, iters + 1):
-        h = (pa[:, 1:2] - pa[:, 0:1]) * sa * (1 - sa)
-        jac = np.stack([1 - sa, sa, h * (ua - pa[:, 3:4]), -h * pa[:, 2:3]], axis=2)
-        jt = (jac * wa[:, :, None]).transpose(0, 2, 1)
-        jtj = jt @ jac
-        jtr = jt @ (pra - ya)[:, :, None]
-        damp = lam[:, None, None] * (jtj * eye + 1e-12 * eye)
-        step = np.linalg.solve(jtj + damp, -jtr)[:, :, 0]
-        cand = np.clip(pa + step, lower, upper)
-        cpred, cs = model(cand, ua)
-        ccost = np.sum(wa * (cpred - ya) ** 2, axis=1)
-        better = ccost < ca
-        pa = np.where(better[:, None], cand, pa)
-        pra = np.where(better[:, None], cpred, pra)
-        sa = np.where(better[:, None], cs, sa)
-        ca = np.where(better, ccost, ca)
-        lam = np.clip(np.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
-        if it % 10 == 0:
-            p[act], cost[act] = pa, ca
-            going = checkpoint - ca > 1e-6 * ca + 1e-14
-            if not going.any():
-                break
-            act, lam, checkpoint = act[going], lam[going], ca[going]
-            ua, ya, wa = ua[going], ya[going], wa[going]
-            pa, pra, sa, ca = pa[going], pra[going], sa[going], ca[going]
-    p[act], cost[act] = pa, ca
-    return p, cost
+def _sigmoid_jac(q: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Derivatives of `_sigmoid_rows` by floor, top, slope and mid (rows x 4 x points)."""
+    import numpy as np
+
+    d = u - q[:, 3:4]
+    s = 1.0 / (1.0 + np.exp(np.clip(-q[:, 2:3] * d, -60, 60)))
+    h = (q[:, 1:2] - q[:, 0:1]) * s * (1.0 - s)
+    return np.stack([1.0 - s, s, h * d, -h * q[:, 2:3]], axis=1)
 
 
 _STARTS = [(mid, slope) for mid in (-1.0, 0.0, 1.0) for slope in (1.0, 3.0)]
@@ -364,11 +332,14 @@ _STARTS = [(mid, slope) for mid in (-1.0, 0.0, 1.0) for slope in (1.0, 3.0)]
 def fit_sigmoids(x: np.ndarray, y: np.ndarray, min_n: int = 5) -> list[SigmoidFit | None]:
     """Fit one sigmoid per row of x (B x n) to y (n or B x n), using only finite pairs.
 
-    Each problem's x is standardized before fitting and six starts are refined together;
-    the bounds keep the floor and top in [0, 1] and the curve increasing. A problem with
-    fewer than `min_n` finite pairs gets None.
+    Each problem's x is standardized before fitting; six starts are refined together by
+    the shared batched Levenberg-Marquardt, and after three iterations only the best start
+    of each problem goes on. The bounds keep the floor and top in [0, 1] and the curve
+    increasing. A problem with fewer than `min_n` finite pairs gets None.
     """
     import numpy as np
+
+    from convergent.scaling.lm import levenberg_marquardt
 
     x = np.atleast_2d(np.asarray(x, dtype=float))
     y = np.broadcast_to(np.asarray(y, dtype=float), x.shape)
@@ -390,8 +361,11 @@ def fit_sigmoids(x: np.ndarray, y: np.ndarray, min_n: int = 5) -> list[SigmoidFi
     ns = len(_STARTS)
     starts = np.array([[max(a - 0.01, 0.0), min(b + 0.01, 1.0), slope, mid]
                        for a, b in zip(lo, hi, strict=True) for mid, slope in _STARTS])
-    params, cost = _lm_batch(np.repeat(u, ns, axis=0), np.repeat(yv, ns, axis=0),
-                             np.repeat(wo, ns, axis=0), starts)
+    res = levenberg_marquardt(_sigmoid_rows, _sigmoid_jac, np.repeat(yv, ns, axis=0),
+                              np.repeat(wo, ns, axis=0), starts, np.array(_LOWER),
+                              np.array(_UPPER), (np.repeat(u, ns, axis=0),),
+                              groups=np.repeat(np.arange(todo.size), ns), prune_at=3)
+    params, cost = res.x, res.cost
     cost = cost.reshape(todo.size, ns)
     params = params.reshape(todo.size, ns, 4)
     for b, i in enumerate(todo):
@@ -422,7 +396,8 @@ def family_folds(families: list[str]) -> list[tuple[str, np.ndarray, np.ndarray]
     return out
 
 
-def leave_family_out(table: ScoreTable, rank: int | None = None) -> dict[str, np.ndarray]:
+def leave_family_out(table: ScoreTable, rank: int | None = None,
+                     start: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Held-out predictions (n x m) of every score by each method, one family out at a time.
 
     For the fold of family F, the standardization and the PCA (imputing missing cells) are
@@ -430,6 +405,9 @@ def leave_family_out(table: ScoreTable, rank: int | None = None) -> dict[str, np
     PC1 is then projected from its scores on the other benchmarks (column j hidden), the
     sigmoids and the mean are fitted on the other families' rows, and F's rows enter only
     as inputs to the fitted curves: no score of F, and no score on j, predicts itself.
+    `start` (the whole table with its missing cells imputed) seeds each fold's imputation;
+    it holds no observed score of F, only the fold's starting guesses, and the fold's
+    imputation iterates to its own fixed point from there.
     """
     import numpy as np
 
@@ -445,7 +423,8 @@ def leave_family_out(table: ScoreTable, rank: int | None = None) -> dict[str, np
         if train.size < 5 or usable.sum() < 2:
             continue
         cols = np.flatnonzero(usable)
-        fit = pca(x[np.ix_(train, cols)], rank=rank)
+        fit = pca(x[np.ix_(train, cols)], rank=rank,
+                  start=None if start is None else start[np.ix_(train, cols)])
         for j in range(m):
             hidden = x[:, cols].copy()
             if j in cols:
@@ -536,18 +515,30 @@ def _loo_rows(table: ScoreTable, preds: dict[str, np.ndarray]) -> list[dict[str,
 
 
 def observe(path: str | Path, rank: int | None = None, loo: bool = True) -> ObserveResult:
-    """Read a score table and run PCA, the sigmoid fits and leave-one-family-out prediction."""
-    import numpy as np
+    """Read a score table and run PCA, the sigmoid fits and leave-one-family-out prediction.
+
+    The matrices are small (models x benchmarks), so BLAS runs on one thread: several
+    threads gain nothing here and, on a busy machine, make each SVD tens of times slower.
+    """
+    from threadpoolctl import threadpool_limits
 
     table = read_table(path)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _observe(table, rank, loo)
+
+
+def _observe(table: ScoreTable, rank: int | None, loo: bool) -> ObserveResult:
+    import numpy as np
+
     x, lc = table.scores, table.log10_compute
     fit = pca(x, rank=rank)
     pc1 = fit.scores[:, 0]
     loadings = dict(zip(table.benchmarks, (float(v) for v in fit.components[0]), strict=True))
     ok = np.isfinite(lc)
     lin = None
-    if ok.sum() >= 3 and np.ptp(lc[ok]) > 0:
-        slope, icpt = np.polyfit(lc[ok], pc1[ok], 1)
+    line = slope_fit(lc[ok], pc1[ok])
+    if line is not None:
+        slope, icpt = line["slope"], line["intercept"]
         resid = pc1[ok] - (slope * lc[ok] + icpt)
         tss = float(np.sum((pc1[ok] - pc1[ok].mean()) ** 2))
         lin = {"slope": float(slope), "intercept": float(icpt), "n": int(ok.sum()),
@@ -562,7 +553,7 @@ def observe(path: str | Path, rank: int | None = None, loo: bool = True) -> Obse
                      "loading": loadings[name],
                      "vs_pc1": asdict(a) if a else None,
                      "vs_log_compute": asdict(b) if b else None})
-    loo_rows = _loo_rows(table, leave_family_out(table, rank)) if loo else []
+    loo_rows = _loo_rows(table, leave_family_out(table, rank, fit.filled)) if loo else []
     pairwise = pairwise_pc1_share(x)
     notes = []
     if not ok.any():

@@ -250,9 +250,10 @@ def predict_cmd(
     at: Annotated[list[float], typer.Option("--at", help="x at which to predict (repeat for "
                                             "several), in the units of the x column.")],
     x: XOpt = None,
-    form: Annotated[str, typer.Option("--form", help="auto (forms weighted by how well they "
-                                      "extrapolate inside the data), or one of power, broken, "
-                                      "m4, flat.")] = "auto",
+    form: Annotated[str, typer.Option("--form", help="auto (BNSL and M4 averaged when both "
+                                      "fit, else forms weighted by how well they extrapolate "
+                                      "inside the data), or one of power, broken, m4, "
+                                      "m4chance, flat.")] = "auto",
     level: Annotated[float, typer.Option("--level", help="Level of the predictive "
                                          "interval.")] = 0.9,
     delta: DeltaOpt = 1e-3,
@@ -287,9 +288,11 @@ def predict_cmd(
             for a, p, lo, hi in zip(at, got["predicted"], got["low"], got["high"],
                                     strict=True)]
     weights = ", ".join(f"{m.name} {m.weight:.2f}" for m in est.members if m.weight > 0)
-    title = (f"{est.target} at {var}: {weights}; back-test inside the data: log RMSE "
-             f"{est.validation_error:.3g} on the {est.n_validation} largest of "
-             f"{est.n_points} points; {level:.0%} intervals")
+    how = ("BNSL and M4 averaged" if est.rule == "prior" else "weights from inner validation")
+    title = (f"{est.target} at {var}: {weights} ({how}); back-test inside the data: log RMSE "
+             f"{est.validation_error:.3g} over {est.n_validation} predictions of the "
+             f"largest points from fits on the smaller ones ({est.n_points} points); "
+             f"{level:.0%} intervals")
     emit(rows, as_json=as_json, as_csv=as_csv, title=title,
          data={**est.to_dict(), "level": level, "predictions": rows},
          columns=[("x", var), ("predicted", "predicted"), ("low", f"{level:.0%} low"),

@@ -121,6 +121,40 @@ class Form:
         return z
 
 
+def columns(theta: np.ndarray, stop: int, first: int = 0) -> tuple[np.ndarray, ...]:
+    """Parameter columns first..stop−1 of a (starts × parameters) array, as (starts × 1)
+    views that broadcast against the points."""
+    return tuple(theta[:, i : i + 1] for i in range(first, stop))
+
+
+def log_nd(design: Design, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """The log N and log D columns of a two-input design, in the optimiser's dtype."""
+    x = design.cast(dtype)
+    return x["N"], x["D"]
+
+
+def _with_floor(t0: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, ...]:
+    """log(exp(t0) + exp(e)) — a power-law term t0 over the floor E = exp(e) — with the
+    pieces its gradient reuses (exp t0, exp e, their sum)."""
+    e0 = _exp(t0)
+    e2 = np.exp(e)
+    s = e0 + e2
+    return np.log(s), e0, e2, s
+
+
+def _with_floor_grad(c: np.ndarray, s: np.ndarray, e0: np.ndarray, e2: np.ndarray,
+                     u: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient rows (starts × width) with the columns of a, e and α filled in, and the
+    weights c·exp(t0)/s that the other parameters' columns need."""
+    q = c / s
+    p0 = q * e0
+    g = np.empty((c.shape[0], width))
+    g[:, 0] = p0.sum(axis=1)
+    g[:, 1] = q.sum(axis=1) * e2[:, 0]
+    g[:, 2] = -(p0 @ u)
+    return g, p0
+
+
 class Chinchilla(Form):
     """L(N, D) = E + A/N^α + B/D^β, fitted as LSE(a − α log N, b − β log D, e)."""
 
@@ -133,11 +167,10 @@ class Chinchilla(Form):
 
     def bind(self, design: Design, dtype: type = np.float64) -> MuVjp:
         """Vectorised log-sum-exp prediction with a closed-form gradient."""
-        x = design.cast(dtype)
-        ln, ld = x["N"], x["D"]
+        ln, ld = log_nd(design, dtype)
 
         def mu_vjp(theta: np.ndarray):
-            a, b, e, al, be = (theta[:, i : i + 1] for i in range(5))
+            a, b, e, al, be = columns(theta, 5)
             e0 = _exp(a - al * ln)
             e1 = _exp(b - be * ld)
             e2 = np.exp(e)
@@ -217,11 +250,10 @@ class Kaplan(Form):
 
     def bind(self, design: Design, dtype: type = np.float64) -> MuVjp:
         """α_D · LSE((α_N/α_D)(n_c − log N), d_c − log D) and its gradient."""
-        x = design.cast(dtype)
-        ln, ld = x["N"], x["D"]
+        ln, ld = log_nd(design, dtype)
 
         def mu_vjp(theta: np.ndarray):
-            nc, dc, an, ad = (theta[:, i : i + 1] for i in range(4))
+            nc, dc, an, ad = columns(theta, 4)
             ratio = an / ad
             u = nc - ln
             t1 = ratio * u
@@ -286,20 +318,11 @@ class PowerLaw(Form):
         u = design.cast(dtype)[self.x]
 
         def mu_vjp(theta: np.ndarray):
-            a, e, al = (theta[:, i : i + 1] for i in range(3))
-            e0 = _exp(a - al * u)
-            e2 = np.exp(e)
-            s = e0 + e2
-            mu = np.log(s)
+            a, e, al = columns(theta, 3)
+            mu, e0, e2, s = _with_floor(a - al * u, e)
 
             def vjp(c: np.ndarray) -> np.ndarray:
-                q = c / s
-                p0 = q * e0
-                g = np.empty((c.shape[0], 3))
-                g[:, 0] = p0.sum(axis=1)
-                g[:, 1] = q.sum(axis=1) * e2[:, 0]
-                g[:, 2] = -(p0 @ u)
-                return g
+                return _with_floor_grad(c, s, e0, e2, u, 3)[0]
 
             return mu, vjp
 
@@ -364,7 +387,7 @@ class BrokenPowerLaw(Form):
         k, f = self.k, self.smooth
 
         def mu_vjp(theta: np.ndarray):
-            a, e, al = (theta[:, i : i + 1] for i in range(3))
+            a, e, al = columns(theta, 3)
             ms = theta[:, 3 : 3 + k]
             cs = theta[:, 3 + k : 3 + 2 * k]
             t0 = a - al * u
@@ -375,18 +398,10 @@ class BrokenPowerLaw(Form):
                 sps.append(sp)
                 sigs.append(_sigmoid(z))
                 t0 = t0 - cs[:, i : i + 1] * f * sp
-            e0 = _exp(t0)
-            e2 = np.exp(e)
-            s = e0 + e2
-            mu = np.log(s)
+            mu, e0, e2, s = _with_floor(t0, e)
 
             def vjp(c: np.ndarray) -> np.ndarray:
-                q = c / s
-                p0 = q * e0
-                g = np.empty((c.shape[0], 3 + 2 * k))
-                g[:, 0] = p0.sum(axis=1)
-                g[:, 1] = q.sum(axis=1) * e2[:, 0]
-                g[:, 2] = -(p0 @ u)
+                g, p0 = _with_floor_grad(c, s, e0, e2, u, 3 + 2 * k)
                 for i in range(k):
                     g[:, 3 + i] = cs[:, i] * (p0 * sigs[i]).sum(axis=1)
                     g[:, 3 + k + i] = -f * (p0 * sps[i]).sum(axis=1)
@@ -601,9 +616,9 @@ class Sigmoid(Form):
         def mu_vjp(theta: np.ndarray):
             if fixed is None:
                 lam = _sigmoid(theta[:, 0:1])
-                h, s, m = (theta[:, i : i + 1] for i in range(1, 4))
+                h, s, m = columns(theta, 4, first=1)
             else:
-                h, s, m = (theta[:, i : i + 1] for i in range(3))
+                h, s, m = columns(theta, 3)
             top = _sigmoid(h)
             d = u - m
             z = _sigmoid(s * d)

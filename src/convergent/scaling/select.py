@@ -1,15 +1,18 @@
-"""The default single-variable estimator: forms chosen by extrapolation inside the user's points.
+"""The default single-variable estimator: two published laws, checked inside the user's points.
 
 The points are sorted by x. Each candidate form is fitted on the smaller ones and scored
 by the RMSE of log predictions on the largest ones (the same task the user wants done,
-one step earlier). The candidates are then refitted on every point and combined with
-weights 1/score², so a form that extrapolated well inside the data counts most; the
-combination is made on log predictions.
+one step earlier), then refitted on every point. When the smoothly broken power law
+(Caballero et al. 2022) and M4 (Alabdulmohsin et al. 2022) both fit every point, the
+prediction is their equal-weight mean on the log scale: a rule fixed before looking at any
+benchmark curve, because inner validation on a handful of points picks the better of the
+two too unreliably to beat either (docs/scaling.md has the comparison). Otherwise the
+candidates that fit are combined with weights 1/score², as validation suggests.
 
-Predictive intervals come from the same validation: the combined estimator's log error on
-the held-out points, per unit of log distance beyond the data it was fitted on, scaled by
-how far the asked x lies beyond the largest observed one, plus the residual spread of
-the final fit. Their coverage is measured on public learning curves (docs/scaling.md).
+Predictive intervals come from the same validation: the combination's log error on the
+held-out points sets both an error level present as soon as the prediction leaves the data
+and a growth per unit of log distance beyond it, added in quadrature to the residual
+spread of the final fit. Their coverage is measured on public learning curves.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ TOO_FEW = "too few points for"
 
 #: Smallest log-x distance used to turn a validation error into an error per e-fold of x.
 MIN_DISTANCE = 0.05
+
+#: Forms averaged equally (log scale) whenever all of them fit every point.
+PRIOR = ("broken", "m4")
 
 
 @dataclass
@@ -98,6 +104,10 @@ class Estimate:
     n_validation: int
     source: str = "<data>"
     warnings: list[str] = field(default_factory=list)
+    #: "prior" (equal weights on PRIOR) or "validation" (weights 1/score²).
+    rule: str = "validation"
+    #: Log distance of the nearest validation point beyond its fit: the ramp of the error level.
+    validation_nearest: float = MIN_DISTANCE
 
     @property
     def error_rate(self) -> float:
@@ -122,14 +132,16 @@ class Estimate:
         xs = np.asarray(xs, dtype=float)
         mu = self.predict_log(xs)
         dist = np.maximum(0.0, np.log(xs) - math.log(self.x_max))
-        sigma = np.sqrt(self.residual**2 + (self.error_rate * dist) ** 2)
+        ramp = np.minimum(1.0, dist / max(self.validation_nearest, 1e-9))
+        sigma = np.sqrt(self.residual**2 + (ramp * self.validation_error) ** 2
+                        + (self.error_rate * dist) ** 2)
         z = float(norm.ppf(0.5 * (1.0 + level)))
         return {"x": xs, "predicted": np.exp(mu), "low": np.exp(mu - z * sigma),
                 "high": np.exp(mu + z * sigma), "sigma_log": sigma}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain summary for JSON."""
-        return {"x": self.x, "target": self.target, "points": self.n_points,
+        return {"x": self.x, "target": self.target, "points": self.n_points, "rule": self.rule,
                 "validation_points": self.n_validation,
                 "validation_log_rmse": self.validation_error,
                 "validation_log_distance": self.validation_distance,
@@ -194,11 +206,13 @@ def origins(n: int, k: int, most: int = MAX_ORIGINS) -> list[int]:
 def estimate(runs: Runs, x: str, *, target: str = "loss", forms: tuple[str, ...] = CANDIDATES,
              delta: float = 1e-3, fraction: float = INNER_FRACTION,
              power: float = 2.0) -> Estimate:
-    """Score each form by inner extrapolation, refit on all points, weight by 1/score^power.
+    """Score each form by inner extrapolation, refit on all points, combine them.
 
     Validation fits each form on the smallest o points and predicts every larger one, for
     up to MAX_ORIGINS values of o between n − k and n − 1 (k from `inner_split`); a form's
-    score is the RMSE of log predictions over all those (origin, point) pairs.
+    score is the RMSE of log predictions over all those (origin, point) pairs. The PRIOR
+    forms get equal weights when they all fit every point (rule "prior"); otherwise the
+    forms that fit are weighted by 1/score^power (rule "validation").
     """
     cols = runs.require((x, target))
     xs, ys = cols[x], cols[target]
@@ -248,37 +262,51 @@ def estimate(runs: Runs, x: str, *, target: str = "loss", forms: tuple[str, ...]
     total = sum(raw.values())
     for m in scored:
         m.weight = raw[m.name] / total
-    # the combined validation error, over the pairs every weighted form predicted
-    stack = np.array([np.concatenate(logs[m.name]) for m in scored])
-    wts = np.array([m.weight for m in scored])
-    common = np.all(np.isfinite(stack), axis=0)
-    combo = wts @ np.where(np.isfinite(stack), stack, 0.0)
-    v_err = float(np.sqrt(np.mean((combo[common] - y_all[common]) ** 2))) if common.any() \
-        else min(m.score for m in scored)
-    v_dist = float(np.mean(np.concatenate(dist)))
     # a form with too many parameters to validate on the smaller points joins with the
     # mean weight when it fits all of them: no evidence for or against it
-    short = [m for m in members if m.score is None and m.problem.startswith(TOO_FEW)]
-    for m in short:
-        m.weight = 1.0 / len(scored)
-        m.problem = "not validated (too few points below the largest); mean weight"
-    # refit the weighted members on every point; a member that fails there drops out
-    scored = scored + short
-    for m in scored:
-        frm = _form(m.name.split("-")[0], x, target)
-        res, level, problem = _fit_member(frm, runs, x, target, delta)
+    for m in members:
+        if m.score is None and m.problem.startswith(TOO_FEW):
+            m.weight = 1.0 / len(scored)
+            m.problem = "not validated (too few points below the largest); mean weight"
+    # refit every candidate on all points; one that fails there drops out
+    for name, m in zip(forms, members, strict=True):
+        res, level, problem = _fit_member(_form(name, x, target), runs, x, target, delta)
         m.result, m.level = res, level
         if res is None and level is None:
             m.weight = 0.0
-            m.problem = m.problem if m in short else problem
-    alive = sum(m.weight for m in scored)
+            m.problem = m.problem or problem
+    rule = "validation"
+    prior = [m for name, m in zip(forms, members, strict=True) if name in PRIOR]
+    if len(prior) == len(PRIOR) and all(m.result is not None for m in prior):
+        rule = "prior"
+        for m in members:
+            m.weight = 1.0 / len(prior) if m in prior else 0.0
+    alive = sum(m.weight for m in members)
     if alive <= 0:
         raise ConvergentError("every candidate form fails on the full set of points",
                               where=runs.source)
-    for m in scored:
+    for m in members:
         m.weight /= alive
+    # the combination's validation error, each pair averaged over the weighted forms that
+    # predicted it (weights renormalised per pair)
+    used = [m for m in members if m.weight > 0]
+    stack = np.array([np.concatenate(logs[m.name]) for m in used])
+    wts = np.array([m.weight for m in used])
+    have = np.isfinite(stack)
+    wsum = wts @ have
+    pairs = wsum > 0
+    combo = (wts @ np.where(have, stack, 0.0)) / np.where(pairs, wsum, 1.0)
+    all_dist = np.concatenate(dist)
+    if pairs.any():
+        v_err = float(np.sqrt(np.mean((combo[pairs] - y_all[pairs]) ** 2)))
+        v_dist = float(np.mean(all_dist[pairs]))
+        near = float(np.min(all_dist[pairs]))
+    else:
+        v_err, v_dist = min(m.score for m in scored), float(np.mean(all_dist))
+        near = float(np.min(all_dist))
     est = Estimate(x, target, members, float(xs.max()), v_err, max(v_dist, 0.0), 0.0,
-                   n, len(y_all), runs.source, list(runs.warnings))
+                   n, int(pairs.sum()) or len(y_all), runs.source, list(runs.warnings), rule,
+                   max(near, MIN_DISTANCE))
     est.residual = _log_rmse(est.predict_log(xs), ys)
     return est
 
