@@ -143,11 +143,11 @@ def read_epoch(path: Path) -> list[EpochRow]:
 
 def read_catalog(paths: list[Path] | None = None) -> list[CatalogRow]:
     """Entities of catalog files with the file each comes from (built-in files by default)."""
-    from convergent.catalog.load import builtin_files
+    from convergent.catalog.load import builtin_files, parse_yaml
 
     out = []
     for path in paths if paths is not None else builtin_files():
-        raw = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        raw = parse_yaml(Path(path)) or {}
         for ent in raw.get("entities") or []:
             if not isinstance(ent, dict) or "name" not in ent:
                 continue

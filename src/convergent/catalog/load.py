@@ -236,9 +236,14 @@ class _Builder:
         })
 
 
+def parse_yaml(path: Path) -> Any:
+    """A catalog file's YAML, parsed the one way every reader of catalog files uses."""
+    return yaml.load(Path(path).read_text("utf-8"), Loader=_Loader)
+
+
 def _read(path: Path, problems: list[str]) -> dict[str, list[Any]] | None:
     try:
-        raw = yaml.load(path.read_text("utf-8"), Loader=_Loader) or {}
+        raw = parse_yaml(path) or {}
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{path}: cannot read: {exc}")
         return None
