@@ -46,6 +46,18 @@ def dump(store: Store) -> dict[str, list[tuple]]:
     return out
 
 
+def assert_refused_unchanged(source: str, path: Path, needle: str) -> None:
+    """Ingesting `path` as `source` fails with an error matching `needle` (a regex) and
+    leaves the store exactly as it was."""
+    from convergent.ingest import ingest
+
+    store = store_with_catalog()
+    before = dump(store)
+    with pytest.raises(ConvergentError, match=needle):
+        ingest(store, source, path)
+    assert dump(store) == before
+
+
 def file_hash(db: Path) -> str:
     """Hash of every table of a database file, rows in a fixed order, read without writing."""
     import hashlib

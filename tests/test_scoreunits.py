@@ -11,7 +11,7 @@ from convergent.capability.observe import read_table
 from convergent.errors import ConvergentError
 from convergent.ingest import ingest
 from convergent.scoreunits import AMBIGUOUS_MAX, score_column, strip_unit, unit_hint
-from test_ingest_common import dump, store_with_catalog
+from test_ingest_common import assert_refused_unchanged, store_with_catalog
 
 
 def _cells(*values: float) -> list[tuple[int, float]]:
@@ -61,11 +61,7 @@ def test_ingest_and_observe_refuse_the_same_files(tmp_path: Path, text: str,
     p.write_text(text, "utf-8")
     with pytest.raises(ConvergentError, match=needle):
         read_table(p)
-    store = store_with_catalog()
-    before = dump(store)
-    with pytest.raises(ConvergentError, match=needle):
-        ingest(store, "benchmarks", p)
-    assert dump(store) == before
+    assert_refused_unchanged("benchmarks", p, needle)
 
 
 def test_ingest_reports_the_out_of_range_row(tmp_path: Path) -> None:
