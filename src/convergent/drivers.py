@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from convergent.dates import calendar_years, fractional_year, parse_date
+from convergent.dates import calendar_years, fractional_year, leading_date
 from convergent.schema import UNKNOWN
 from convergent.stats import concentration, slope_fit, wilson
 
@@ -47,10 +47,6 @@ def hhi(counts: list[float]) -> float:
 def entropy_bits(counts: list[float]) -> float:
     """Shannon entropy in bits of a count vector."""
     return _counts(counts, "entropy_bits")
-
-
-def _as_date(value: Any) -> dt.date:
-    return parse_date(value if isinstance(value, dt.date) else str(value))
 
 
 def _known(col: Any) -> Any:
@@ -154,7 +150,7 @@ def _growth_rows(ctx: _Ctx, ident: str, en: str, zh: str, column: str, since: dt
         for r in (growth, doubling):
             r.update(status=INSUFFICIENT, note=note)
         return [growth, doubling]
-    years = np.array([fractional_year(_as_date(d)) for d in df["date"]])
+    years = np.array([fractional_year(leading_date(d)) for d in df["date"]])
     fit = slope_fit(years, df[column].to_numpy(dtype=float), ctx.conf, log10_y=True)
     pct = f"{ctx.conf:.0%}"
     growth.update(value=10 ** fit["slope"], interval=[10 ** fit["lo"], 10 ** fit["hi"]],
@@ -185,7 +181,7 @@ def _orgs_per_year(ctx: _Ctx) -> dict[str, Any]:
     by_year: dict[int, set[str]] = {y: set() for y in range(first.year, ctx.as_of.year + 1)}
     models: dict[int, int] = dict.fromkeys(by_year, 0)
     for d, org in zip(df["date"], df["organization"], strict=True):
-        y = _as_date(d).year
+        y = leading_date(d).year
         names = org_names(org)
         if y in by_year and names:
             by_year[y].update(names)
@@ -370,7 +366,7 @@ def drivers(store: Store, as_of: dt.date, cfg: dict[str, Any],
     length = length or months_to_days(cfg["window"]["months"])
     ctx = _Ctx(store, as_of, cfg, length)
     d = cfg["drivers"]
-    since_c, since_cost = _as_date(d["compute_since"]), _as_date(d["cost_since"])
+    since_c, since_cost = leading_date(d["compute_since"]), leading_date(d["cost_since"])
     rows = [
         *_growth_rows(ctx, "compute_notable", "Training compute (notable models)",
                       "重要模型训练算力", "training_compute_flop", since_c, None, "technical",
