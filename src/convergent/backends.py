@@ -4,7 +4,7 @@ Measures and the classification only read the store through Ibis expressions
 (`store.table(name)`, `store.con.to_pyarrow(expr)`), so the same code runs on either engine.
 Writing (catalog loading, ingest, validation) always goes through the DuckDB store on the
 driver; a Spark store is read-only: its tables are the DuckDB store's tables published as
-Spark views, each unioned with the Parquet data of the same name under `spark_tables`
+Spark views, each unioned with the Parquet data of the same name under `tables`
 (evidence that already lives on the cluster).
 """
 
@@ -85,20 +85,23 @@ class SparkStore:
         """Number of rows in table `name`."""
         return int(self.table(name).count().execute())
 
-    def publish(self, store: Store, spark_tables: str | None = None) -> SparkStore:
+    def publish(self, store: Store, tables: str | None = None) -> SparkStore:
         """Copy every table of a DuckDB store into Spark views, each unioned with the
-        Parquet data of the same name under `spark_tables` when it exists there."""
+        Parquet data of the same name under `tables` when it exists there."""
         for name, cols in TABLES.items():
             arrow = store.con.to_pyarrow(store.table(name).select(list(cols)))
             df = self.session.createDataFrame(arrow.to_pandas(), schema=spark_schema(name))
-            if spark_tables:
-                df = df.unionByName(self._parquet(spark_tables, name, df))
+            if tables and name not in ("areas", "options"):
+                df = df.unionByName(self._parquet(tables, name, df))
             df.createOrReplaceTempView(self.view(name))
         return self
 
     def _parquet(self, root: str, name: str, like: Any) -> Any:
-        """The Parquet table `root/name` cast to the schema's columns, or no rows."""
+        """The Parquet table `root/name` cast to the schema's columns, or no rows; optional
+        columns a file leaves out take their defaults (as when DuckDB reads in place)."""
         from pyspark.sql import functions as F
+
+        from convergent.parquet_tables import DEFAULTS
 
         path = f"{root.rstrip('/')}/{name}"
         try:
@@ -108,17 +111,28 @@ class SparkStore:
                 return like.limit(0)
             raise ConvergentError(f"cannot read Parquet table {name}: "
                                   f"{str(exc).splitlines()[0]}", where=path) from None
-        missing = [c for c in TABLES[name] if c not in df.columns]
+        defaults = DEFAULTS.get(name, {})
+        missing = [c for c in TABLES[name] if c not in df.columns and c not in defaults]
         if missing:
             raise ConvergentError(f"Parquet table {name} lacks columns {missing}", where=path)
-        return df.select([F.col(c).cast(like.schema[c].dataType) for c in TABLES[name]])
+
+        def column(c: str) -> Any:
+            kind = like.schema[c].dataType
+            if c not in df.columns:
+                return F.lit(defaults[c]).cast(kind).alias(c)
+            if defaults.get(c) is not None:
+                return F.coalesce(F.col(c).cast(kind), F.lit(defaults[c]).cast(kind)).alias(c)
+            return F.col(c).cast(kind).alias(c)
+
+        return df.select([column(c) for c in TABLES[name]])
 
 
 def open_analysis_store(db: str | Path | None = None, *, builtin: bool = True,
                         backend: str = "duckdb", master: str | None = None,
-                        spark_tables: str | None = None) -> Any:
+                        tables: str | None = None) -> Any:
     """The store the analysis reads: DuckDB (in memory or `db`), or that evidence published
-    to Spark (`backend='pyspark'`), unioned with Parquet tables under `spark_tables`."""
+    to Spark (`backend='pyspark'`), each with the Parquet tables under `tables` added:
+    DuckDB reads a local folder in place, Spark any URI it can read."""
     from convergent.store import open_store
 
     if backend not in BACKENDS:
@@ -127,5 +141,7 @@ def open_analysis_store(db: str | Path | None = None, *, builtin: bool = True,
         spark_session(master)  # fail fast (one line) before any work
     store = open_store(db, builtin=builtin)
     if backend == "duckdb":
+        if tables:
+            store.read_in_place(tables)
         return store
-    return SparkStore(spark_session(master)).publish(store, spark_tables)
+    return SparkStore(spark_session(master)).publish(store, tables)

@@ -38,6 +38,7 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        self.views: dict[str, str] = {}   # table -> view adding Parquet read in place
         try:
             self.con = ibis.duckdb.connect(str(self.path) if self.path else ":memory:")
         except Exception as exc:  # duckdb raises several types for an unusable file
@@ -109,8 +110,20 @@ class Store:
             raw.execute("DETACH evidence")
 
     def table(self, name: str) -> Table:
-        """The Ibis table `name`."""
-        return self.con.table(name)
+        """The Ibis table `name` (with any Parquet rows read in place, see `read_in_place`)."""
+        return self.con.table(self.views.get(name, name))
+
+    def read_in_place(self, root: str) -> None:
+        """Add the Parquet evidence tables under `root` to this store's tables for reading,
+        without copying them in: each becomes a view over the store's rows and the files.
+        Every file is validated first; on an error no view is made."""
+        from convergent.parquet_tables import open_tables, view_sql
+
+        raw = self.con.con
+        for name, table in open_tables(raw, root).items():
+            view = f"in_place_{name}"
+            raw.execute(f'CREATE OR REPLACE TEMP VIEW "{view}" AS {view_sql(name, table)}')
+            self.views[name] = view
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

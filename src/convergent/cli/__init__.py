@@ -31,7 +31,7 @@ app = typer.Typer(
 @app.callback()
 def _options(no_catalog: common.NoCatalogOpt = False, backend: common.BackendOpt = "duckdb",
              spark_master: common.SparkMasterOpt = None,
-             spark_tables: common.SparkTablesOpt = None) -> None:
+             tables: common.TablesOpt = None) -> None:
     """Measure, classify and forecast how AI technologies converge; fit scaling laws.
 
     Example: convergent --no-catalog classify --db my-evidence.duckdb
@@ -39,7 +39,7 @@ def _options(no_catalog: common.NoCatalogOpt = False, backend: common.BackendOpt
     common.STATE.builtin = not no_catalog
     common.STATE.backend = backend.strip().lower()
     common.STATE.master = spark_master
-    common.STATE.spark_tables = spark_tables
+    common.STATE.tables = tables
 
 
 core.register(app)

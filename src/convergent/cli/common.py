@@ -32,9 +32,10 @@ BackendOpt = Annotated[str, typer.Option(
 SparkMasterOpt = Annotated[str | None, typer.Option(
     "--spark-master", envvar="SPARK_MASTER",
     help="Spark master URL for --backend pyspark, e.g. local[2] or spark://host:7077.")]
-SparkTablesOpt = Annotated[str | None, typer.Option(
-    "--spark-tables", help="Folder or URI of Parquet evidence tables (adoptions/, entities/, "
-                           "...) that Spark adds to the --db evidence.")]
+TablesOpt = Annotated[str | None, typer.Option(
+    "--tables", "--spark-tables",
+    help="Folder of Parquet evidence tables (adoptions/, segments/, entities/, ...) read in "
+         "place and added to the --db evidence; with --backend pyspark any URI Spark reads.")]
 
 
 class _State:
@@ -43,7 +44,7 @@ class _State:
     builtin: bool = True
     backend: str = "duckdb"
     master: str | None = None
-    spark_tables: str | None = None
+    tables: str | None = None
 
 
 STATE = _State()
@@ -60,7 +61,7 @@ def open_cli_store(db: Path | None) -> Any:
         raise ConvergentError("no such database file (an ingest or `convergent update` with "
                               "--db creates one)", where=str(db))
     return open_analysis_store(db, builtin=STATE.builtin, backend=STATE.backend,
-                               master=STATE.master, spark_tables=STATE.spark_tables)
+                               master=STATE.master, tables=STATE.tables)
 
 
 def setup(db: Path | None, config: Path | None, as_of: str | None, window: str | None = None

@@ -1,0 +1,293 @@
+"""Evidence tables read in place from a folder of Parquet files (`--tables DIR`).
+
+Evidence that is already big (millions of adoptions mined from repositories, say) is not
+copied into the store: DuckDB reads it where it lies, through one view per table that adds
+it to the store's own rows. Before any view is made, one aggregate pass per table checks
+every row against the same rules an import applies (required columns, types, plausible
+dates and magnitudes, registered areas and canonical options); the first bad row is named
+by file, row (counting from 1) and column, and nothing is read from a folder that fails.
+
+Layout: `DIR/adoptions/*.parquet` (any depth) or `DIR/adoptions.parquet`, likewise for the
+other tables of `convergent.schema.TABLES` except the registry's `areas` and `options`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from convergent.dates import EARLIEST, latest_plausible
+from convergent.errors import ConvergentError
+from convergent.ingest.values import PLAUSIBLE
+from convergent.schema import TABLES, UNKNOWN
+from convergent.scoreunits import ELO_RANGE
+
+#: Tables that may be read in place (the registry's own tables may not).
+IN_PLACE = tuple(t for t in TABLES if t not in ("areas", "options"))
+
+#: Columns a file may leave out, and the value they then take.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "adoptions": {"weight": 1.0, "source_id": None, "origin": "parquet"},
+    "scores": {"source_id": None, "origin": "parquet"},
+    "entity_facts": {"source_id": None, "origin": "parquet"},
+    "runs": {"source_id": None, "group_name": None, "params": None, "tokens": None,
+             "compute": None},
+}
+
+#: Columns that must hold a non-empty value in every row.
+KEYS: dict[str, tuple[str, ...]] = {
+    "sources": ("source_id",), "entities": ("entity_id",), "aliases": ("alias", "entity_id"),
+    "segments": ("entity_id", "dimension", "value"),
+    "adoptions": ("entity_id", "area_id", "option"),
+    "scores": ("entity_id", "benchmark", "score"), "entity_facts": ("entity_id", "field"),
+    "runs": ("run_id", "loss"),
+}
+
+#: Numeric columns and the PLAUSIBLE quantity they are checked against.
+MAGNITUDES: dict[str, dict[str, str]] = {
+    "entities": {"params_total": "params", "params_active": "params",
+                 "training_compute_flop": "compute", "training_cost_usd": "cost",
+                 "dataset_tokens": "tokens", "context_length": "context"},
+    "runs": {"params": "params", "tokens": "tokens", "compute": "compute"},
+}
+_FACT_KINDS = {"params_total": "params", "params_active": "params",
+               "training_compute_flop": "compute", "training_cost_usd": "cost",
+               "dataset_tokens": "tokens"}
+_SQL_TYPES = {"string": "VARCHAR", "date": "DATE", "float64": "DOUBLE", "boolean": "BOOLEAN"}
+
+
+@dataclass(frozen=True)
+class ParquetTable:
+    """One evidence table found under the folder: its files and the columns they hold."""
+
+    name: str
+    files: list[str]
+    columns: set[str]
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _file_list(files: list[str]) -> str:
+    return "[" + ", ".join(_q(f) for f in files) + "]"
+
+
+def find_tables(root: str) -> dict[str, list[str]]:
+    """Parquet files per table name under `root`; a one-line error for an unusable folder."""
+    if "://" in root and not root.startswith("file://"):
+        raise ConvergentError("DuckDB reads --tables from a local folder; a remote URI needs "
+                              "--backend pyspark", where=root)
+    base = Path(root.removeprefix("file://")).expanduser()
+    if not base.is_dir():
+        raise ConvergentError("no such folder of Parquet tables", where=root)
+    found: dict[str, list[str]] = {}
+    for name in IN_PLACE:
+        files = sorted(glob.glob(os.path.join(glob.escape(str(base / name)), "**", "*.parquet"),
+                                 recursive=True))
+        if (base / f"{name}.parquet").is_file():
+            files.append(str(base / f"{name}.parquet"))
+        if files:
+            found[name] = files
+    stray = sorted(p.name for p in base.iterdir()
+                   if p.name.removesuffix(".parquet") in ("areas", "options"))
+    if stray:
+        raise ConvergentError(f"{stray[0]}: areas and options come from the registry "
+                              "(catalog/areas.yaml), not from Parquet", where=root)
+    if not found:
+        raise ConvergentError("no Parquet evidence tables here (expected adoptions/, "
+                              "segments/, entities/, ... holding *.parquet files)", where=root)
+    return found
+
+
+def _schema(con: Any, name: str, files: list[str]) -> set[str]:
+    """Columns some file of the table holds; a file lacking a required column, a column
+    of a type that cannot hold its values, or an unreadable file is refused."""
+    want = TABLES[name]
+    optional = set(DEFAULTS.get(name, {}))
+    present: set[str] = set()
+    for f in files:
+        try:
+            described = con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({_q(f)})").fetchall()
+        except Exception as exc:  # duckdb raises several types for a corrupt file
+            raise ConvergentError(f"cannot read Parquet file: {str(exc).splitlines()[0][:200]}",
+                                  where=f) from None
+        types = {row[0]: row[1] for row in described}
+        missing = [c for c in want if c not in types and c not in optional]
+        if missing:
+            raise ConvergentError(f"Parquet table {name} lacks columns {missing}", where=f)
+        for col, kind in want.items():
+            got = types.get(col)
+            if got is None:
+                continue
+            if kind == "float64" and not _numeric(got) or kind == "boolean" and got not in (
+                    "BOOLEAN", "VARCHAR") or kind == "date" and not (
+                    got in ("DATE", "VARCHAR") or got.startswith("TIMESTAMP")):
+                raise ConvergentError(f"column {col} has type {got}; expected "
+                                      f"{_SQL_TYPES[kind]}", where=f"{f}: column {col}")
+        present |= {c for c in want if c in types}
+    return present
+
+
+def _numeric(sql_type: str) -> bool:
+    return sql_type in ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT",
+                        "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "VARCHAR"
+                        ) or sql_type.startswith("DECIMAL")
+
+
+def _try(name: str, col: str) -> str:
+    return f'TRY_CAST("{col}" AS {_SQL_TYPES[TABLES[name][col]]})'
+
+
+def _cast(name: str, col: str, columns: set[str]) -> str:
+    """SQL for column `col` of the table in its store type; an optional column takes its
+    default where a file leaves it out (or holds NULL)."""
+    kind = _SQL_TYPES[TABLES[name][col]]
+    default = DEFAULTS.get(name, {}).get(col)
+    lit = "NULL" if default is None else (_q(default) if isinstance(default, str)
+                                          else repr(default))
+    if col not in columns:
+        return f"CAST({lit} AS {kind})"
+    if default is None:
+        return _try(name, col)
+    return f"coalesce({_try(name, col)}, CAST({lit} AS {kind}))"
+
+
+def _rules(name: str, columns: set[str], today: dt.date) -> list[tuple[str, str, str]]:
+    """(column, SQL condition of a bad row, reason) for every check of table `name`."""
+    out: list[tuple[str, str, str]] = []
+    for col in KEYS.get(name, ()):
+        # byte order: exactly the strings that are empty or start with a blank or control
+        # character sort below '!' (a whitespace-only value among them), and the test is cheap
+        out.append((col, f'"{col}" IS NULL OR CAST("{col}" AS VARCHAR) < \'!\'',
+                    "is empty or starts with a blank"))
+    for col, kind in TABLES[name].items():
+        if col in columns and kind != "string":
+            out.append((col, f'"{col}" IS NOT NULL AND {_try(name, col)} IS NULL',
+                        f"is not a {_SQL_TYPES[kind].lower()}"))
+    last = latest_plausible(today)
+    for col, kind in TABLES[name].items():
+        if col in columns and kind == "date":
+            out.append((col, f"{_cast(name, col, columns)} NOT BETWEEN DATE '{EARLIEST}' AND "
+                             f"DATE '{last}'",
+                        f"is an implausible date (evidence must be dated {EARLIEST}..{last})"))
+        if col in columns and kind == "float64":
+            out.append((col, f"NOT isfinite({_cast(name, col, columns)})", "is not finite"))
+    for col, quantity in MAGNITUDES.get(name, {}).items():
+        if col in columns:
+            lo, hi = PLAUSIBLE[quantity]
+            out.append((col, f"{_cast(name, col, columns)} NOT BETWEEN {lo!r} AND {hi!r}",
+                        f"is an implausible {quantity} value (expected {lo:g} to {hi:g})"))
+    if name == "adoptions" and "weight" in columns:
+        out.append(("weight", "NOT (TRY_CAST(weight AS DOUBLE) > 0 AND "
+                              "TRY_CAST(weight AS DOUBLE) <= 1)", "must lie in (0, 1]"))
+    if name == "runs":
+        out.append(("loss", "TRY_CAST(loss AS DOUBLE) <= 0", "must be positive"))
+    if name == "scores":
+        elo = "contains(regexp_replace(lower(benchmark), '[^a-z0-9]', '', 'g'), 'elo')"
+        lo, hi = ELO_RANGE
+        out.append(("score", f"TRY_CAST(score AS DOUBLE) NOT BETWEEN CASE WHEN {elo} THEN {lo} "
+                             f"ELSE 0 END AND CASE WHEN {elo} THEN {hi} ELSE 100 END",
+                    f"is out of range (0–100, or {lo:g}–{hi:g} for an Elo rating)"))
+    if name == "entity_facts":
+        cases = " ".join(f"WHEN {_q(f)} THEN TRY_CAST(value AS DOUBLE) NOT BETWEEN "
+                         f"{PLAUSIBLE[k][0]!r} AND {PLAUSIBLE[k][1]!r}"
+                         for f, k in _FACT_KINDS.items())
+        out.append(("value", f"CASE field {cases} ELSE false END",
+                    "is implausible for its field"))
+    return out
+
+
+def validate(con: Any, table: ParquetTable, today: dt.date | None = None) -> None:
+    """Check every row of the table; ConvergentError naming the first bad row.
+
+    One pass counts the bad rows of each rule (adoptions grouped by area and option, so an
+    unregistered area or a label that is not the area's canonical option is found in the
+    same pass); only when a rule fails is the first offending row looked up."""
+    today = today or dt.date.today()
+    rules = _rules(table.name, table.columns, today)
+    src = f"read_parquet({_file_list(table.files)}, union_by_name = true"
+    adoptions = table.name == "adoptions"
+    keys = "area_id, option, " if adoptions else ""
+    counts = ", ".join(f"count(*) FILTER (WHERE coalesce({cond}, false))" for _, cond, _ in rules)
+    group = " GROUP BY area_id, option" if adoptions else ""
+    rows = _run(con, f"SELECT {keys}{counts} FROM {src}){group}", table)
+    failed: dict[int, str] = {}
+    pairs: list[tuple[str, str, str]] = []
+    for row in rows:
+        hits = row[2:] if adoptions else row
+        failed.update({i: rules[i][1] for i, n in enumerate(hits) if n})
+        if adoptions and row[0] is not None and row[1] is not None:
+            problem = _option_problem(str(row[0]), str(row[1]))
+            if problem:
+                pairs.append((str(row[0]), str(row[1]), problem))
+    bad: list[tuple[str, int, str, str, str]] = []
+    located = f"{src}, filename = true, file_row_number = true)"
+    for i in failed:
+        col, cond, reason = rules[i]
+        f, r, value = _run(con, f'SELECT filename, file_row_number, CAST("{col}" AS VARCHAR) '
+                                f"FROM {located} WHERE coalesce({cond}, false) "
+                                "ORDER BY filename, file_row_number LIMIT 1", table)[0]
+        bad.append((f, r, col, value or "", reason))
+    for area_id, option, problem in pairs:
+        f, r = _run(con, f"SELECT filename, file_row_number FROM {located} WHERE area_id = "
+                         f"{_q(area_id)} AND option = {_q(option)} "
+                         "ORDER BY filename, file_row_number LIMIT 1", table)[0]
+        bad.append((f, r, "area_id" if problem.startswith("unknown area") else "option", "",
+                    problem))
+    if bad:
+        f, r, col, value, reason = min(bad, key=lambda b: (b[0], b[1]))
+        shown = f" {value[:60]!r}" if value else ""
+        raise ConvergentError(f"Parquet table {table.name}: {col}{shown} {reason}",
+                              where=f"{f}: row {r + 1}, column {col}")
+
+
+def _run(con: Any, sql: str, table: ParquetTable) -> list[tuple[Any, ...]]:
+    try:
+        return con.execute(sql).fetchall()
+    except Exception as exc:  # duckdb raises several types for a corrupt file
+        raise ConvergentError(f"cannot read Parquet table {table.name}: "
+                              f"{str(exc).splitlines()[0][:200]}", where=table.files[0]) from None
+
+
+def _option_problem(area_id: str, option: str) -> str | None:
+    """Why (area, option) cannot be counted as written, or None when it can."""
+    from convergent.registry import canonical_option, registry
+
+    area = registry().areas.get(area_id)
+    if area is None:
+        return (f"unknown area {area_id!r}; known areas: "
+                f"{', '.join(sorted(registry().areas))}")
+    if option == UNKNOWN or area.open_options:
+        return None
+    try:
+        canon = canonical_option(area_id, option)
+    except ConvergentError as exc:
+        return str(exc)
+    if canon != option:
+        return f"{option!r} must be written as the canonical option {canon!r}"
+    return None
+
+
+def view_sql(name: str, table: ParquetTable) -> str:
+    """The view adding the table's Parquet rows to the store's own rows of `name`."""
+    cols = list(TABLES[name])
+    own = ", ".join(f'"{c}"' for c in cols)
+    cast = ", ".join(f'{_cast(name, c, table.columns)} AS "{c}"' for c in cols)
+    return (f'SELECT {own} FROM main."{name}" UNION ALL SELECT {cast} FROM '
+            f"read_parquet({_file_list(table.files)}, union_by_name = true)")
+
+
+def open_tables(con: Any, root: str, today: dt.date | None = None) -> dict[str, ParquetTable]:
+    """Every table under `root`, schema-checked and validated (nothing is kept on error)."""
+    tables = {}
+    for name, files in find_tables(root).items():
+        table = ParquetTable(name, files, _schema(con, name, files))
+        validate(con, table, today)
+        tables[name] = table
+    return tables
