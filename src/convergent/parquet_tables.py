@@ -125,19 +125,27 @@ def _schema(con: Any, name: str, files: list[str]) -> set[str]:
             got = types.get(col)
             if got is None:
                 continue
-            if kind == "float64" and not _numeric(got) or kind == "boolean" and got not in (
-                    "BOOLEAN", "VARCHAR") or kind == "date" and not (
-                    got in ("DATE", "VARCHAR") or got.startswith("TIMESTAMP")):
+            if not _fits(kind, got):
                 raise ConvergentError(f"column {col} has type {got}; expected "
                                       f"{_SQL_TYPES[kind]}", where=f"{f}: column {col}")
         present |= {c for c in want if c in types}
     return present
 
 
-def _numeric(sql_type: str) -> bool:
-    return sql_type in ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT",
-                        "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "VARCHAR"
-                        ) or sql_type.startswith("DECIMAL")
+_NUMERIC = ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
+            "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "VARCHAR")
+
+
+def _fits(kind: str, sql_type: str) -> bool:
+    """Whether a Parquet column of `sql_type` can hold values of store type `kind` (text
+    columns can; each of their values is then checked)."""
+    if kind == "float64":
+        return sql_type in _NUMERIC or sql_type.startswith("DECIMAL")
+    if kind == "boolean":
+        return sql_type in ("BOOLEAN", "VARCHAR")
+    if kind == "date":
+        return sql_type in ("DATE", "VARCHAR") or sql_type.startswith("TIMESTAMP")
+    return True
 
 
 def _try(name: str, col: str) -> str:
