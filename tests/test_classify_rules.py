@@ -272,3 +272,59 @@ def test_options_seen_only_outside_the_span_change_nothing() -> None:
     cube = clf.cubes["optimizer"].restrict(day_number(AS_OF), 821)
     assert cube.options == ["Adam", "AdamW", "Lion"] and cube.cum.shape[0] == 3
     assert cube.counts(np.array([day_number(AS_OF)]), 365).tolist() == [[8.0, 92.0, 1.0]]
+
+
+def _compound_pmf(n: int, p: float) -> np.ndarray:
+    """pmf of X ~ Binomial(n, J/n) with J ~ Binomial(n, p): one block's predictive redraw."""
+    from scipy.stats import binom
+
+    j = np.arange(n + 1)
+    x = np.arange(n + 1)
+    pj = binom.pmf(j, n, p)
+    keep = pj > 1e-15
+    return pj[keep] @ binom.pmf(x[None, :], n, j[keep, None] / n)
+
+
+def test_certainty_at_large_counts_matches_the_exact_predictive_probability() -> None:
+    # Eight quarter blocks of 2256 AdamW + 244 Adam: every window holds four blocks, n 10,000,
+    # s₁ 0.9024: L3, kept while 9000 ≤ X < 9500. Each block is redrawn on its own, so X is
+    # the sum of four independent compound binomials (pmf convolved by hand below); every
+    # expected count is far above 50, so these redraws come from the normal approximation.
+    # With 4000 resamples the estimate's standard error is 0.007; redrawing once instead of
+    # twice would give 0.79 (normal law, variance 4·2499·p(1 − p)), not 0.72.
+    pmf = _compound_pmf(2500, 2256 / 2500)
+    total = pmf
+    for _ in range(3):
+        total = np.convolve(total, pmf)
+    exact = float(total[9000:9500].sum())
+    assert exact == pytest.approx(0.722, abs=0.002)
+    ads = [r for j in range(8) for opt, c in (("AdamW", 2256), ("Adam", 244))
+           for r in rows("optimizer", opt, c, block_day(j), tag=f"b{j}")]
+    cfg = copy.deepcopy(CFG)
+    cfg["certainty"]["resamples"] = 4000
+    r = _certainty(ads, cfg)
+    assert r.level == "L3" and r.n == 10000
+    assert r.certainty == pytest.approx(exact, abs=0.03)
+    cfg["certainty"]["normal_min_expected"] = None             # exact draws agree too
+    assert _certainty(ads, cfg).certainty == pytest.approx(exact, abs=0.03)
+
+
+def test_predictive_draws_switch_to_the_normal_law_only_above_the_threshold() -> None:
+    from convergent.classify import _predictive_draws
+
+    p = np.array([[0.9, 0.1, 0.0]] * 3)
+    n = np.array([400, 499, 500])                # expected Adam counts 40, 49.9, 50
+    small = _predictive_draws(np.random.default_rng(1), n[:2], p[:2], 50)
+    exact = _predictive_draws(np.random.default_rng(1), n[:2], p[:2], None)
+    assert np.array_equal(small, exact)          # below 50: the exact draws' own stream
+    rng = np.random.default_rng(2)
+    big = _predictive_draws(rng, np.full(40_000, 500), np.tile([0.9, 0.1, 0.0], (40_000, 1)),
+                            50)
+    assert (big >= 0).all() and (big[:, 2] == 0).all()
+    # mean n·p and variance (2n − 1)·p(1 − p) = 89.91 for each present option
+    assert big[:, 1].mean() == pytest.approx(50, abs=0.15)
+    assert big[:, 1].var() == pytest.approx(999 * 0.09, rel=0.04)
+    assert np.corrcoef(big[:, 0], big[:, 1])[0, 1] == pytest.approx(-1, abs=0.01)
+    with_one = _predictive_draws(np.random.default_rng(3), n, p, 50)
+    without = _predictive_draws(np.random.default_rng(3), n, p, None)
+    assert not np.array_equal(with_one, without)  # the 500-row is drawn from the normal law

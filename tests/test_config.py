@@ -65,6 +65,7 @@ BAD = [
     ("certainty:\n  resamples: lots\n", "certainty.resamples", "integer"),
     ("certainty:\n  resamples: 1000000000\n", "certainty.resamples", "100000"),
     ("certainty:\n  resamples: 5\n", "certainty.resamples", "10"),
+    ("certainty:\n  normal_min_expected: 2\n", "certainty.normal_min_expected", "5"),
     ("certainty:\n  seed: abc\n", "certainty.seed", "integer"),
     ("certainty:\n  stars: abcd\n", "certainty.stars", "list"),
     ("certainty:\n  stars: [0.4, 0.6, 0.8, 0.95]\n", "certainty.stars", "decreasing"),

@@ -106,6 +106,7 @@ class Certainty(_Section):
     resamples: Annotated[int, Field(strict=True, ge=10, le=100_000)]
     jitter_months: Annotated[float, Field(strict=True, ge=0, le=24)]
     seed: Seed
+    normal_min_expected: Annotated[float | None, Field(strict=True, ge=5, le=1e9)]
     stars: Stars
 
     @field_validator("stars")
