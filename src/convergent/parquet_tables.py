@@ -238,9 +238,11 @@ def validate(con: Any, table: ParquetTable, today: dt.date | None = None) -> Non
     located = f"{src}, filename = true, file_row_number = true)"
     for i in failed:
         col, cond, reason = rules[i]
-        f, r, value = _run(con, f'SELECT filename, file_row_number, CAST("{col}" AS VARCHAR) '
-                                f"FROM {located} WHERE coalesce({cond}, false) "
-                                "ORDER BY filename, file_row_number LIMIT 1", table)[0]
+        # an aggregate FILTER as in the count pass: a WHERE is pushed into the scan, whose
+        # Parquet statistics leave NaN out and so can skip the very row group that failed
+        f, r, value = _run(con, f'SELECT min((filename, file_row_number, CAST("{col}" AS '
+                                f"VARCHAR))) FILTER (WHERE coalesce({cond}, false)) "
+                                f"FROM {located}", table)[0][0]
         bad.append((f, r, col, value or "", reason))
     for area_id, option, problem in pairs:
         f, r = _run(con, f"SELECT filename, file_row_number FROM {located} WHERE area_id = "
@@ -259,8 +261,12 @@ def _run(con: Any, sql: str, table: ParquetTable) -> list[tuple[Any, ...]]:
     try:
         return con.execute(sql).fetchall()
     except Exception as exc:  # duckdb raises several types for a corrupt file
-        raise ConvergentError(f"cannot read Parquet table {table.name}: "
-                              f"{str(exc).splitlines()[0][:200]}", where=table.files[0]) from None
+        text = str(exc).splitlines()[0]
+        named = [f for f in table.files if f in text]
+        where = (max(named, key=len) if named else table.files[0] if len(table.files) == 1
+                 else os.path.commonpath(table.files))
+        raise ConvergentError(f"cannot read Parquet table {table.name}: {text[:200]}",
+                              where=where) from None
 
 
 def _option_problem(area_id: str, option: str) -> str | None:
