@@ -1,12 +1,18 @@
 """Classify 40 areas × 10 yearly windows with certainty over 10 million adoptions.
 
-Runs, each in its own process so that peak memory is measured separately:
-- convergent on DuckDB (Ibis + cumulative windows), with certainty;
-- convergent on Apache Spark in local mode (the same Ibis expressions; the Parquet is read
-  by Spark itself), with certainty;
+The evidence is a folder of Parquet tables in convergent's own schema (`adoptions/` and
+`segments/`, as a user would point `--tables` at). Runs, each in its own process so that
+peak memory is measured separately:
+- convergent on DuckDB reading the Parquet in place (`--tables`: validation, then Ibis
+  group-bys into cumulative windows), with certainty;
+- stored: the same, with the Parquet first copied into the in-memory DuckDB store;
+- convergent on Apache Spark in local mode (the same Ibis expressions; Spark reads the
+  Parquet itself), with certainty;
 - a straightforward pandas implementation of the same measures;
-- the floor: one hand-written DuckDB SQL pass over the Parquet computing every
-  (area, year window, option) count (no trend, no segments, no certainty).
+- the floor: one hand-written DuckDB SQL pass over the adoptions Parquet computing every
+  (area, year window, option) count (no trend, no segments, no certainty);
+- floor_join: the floor plus the one join any segment measure needs (adoptions to their
+  segments), counting every (area, year window, segment value, option).
 
     python benchmarks/bench_classify.py [--rows 10000000] [--sides convergent,floor,spark]
                                         [--json out.json]
@@ -35,12 +41,8 @@ SEED = 20260101
 
 
 def _area_ids() -> list[str]:
-    from convergent.registry import registry
-
-    share = [a.area_id for a in registry().areas.values()
-             if a.kind == "share" and not a.open_options]
-    extra = [f"bench_{i:02d}" for i in range(N_AREAS - len(share))]
-    return share + extra
+    """Synthetic share areas with six options each (registered by `_register`)."""
+    return [f"bench_{i:02d}" for i in range(N_AREAS)]
 
 
 def _register(areas: list[str]) -> None:
@@ -54,14 +56,18 @@ def _register(areas: list[str]) -> None:
                                options={f"opt{k}": [] for k in range(6)}))
 
 
-def generate(path: Path, rows: int) -> None:
-    """Write the synthetic adoptions (integer-coded) as Parquet; seeded."""
+def generate(root: Path, rows: int) -> None:
+    """Write the synthetic adoptions and their segments as Parquet tables; seeded."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(SEED)
     days = (dt.date(START.year + YEARS, 1, 1) - START).days
-    writer = None
+    names = np.array(_area_ids())
+    options = np.array([f"opt{k}" for k in range(6)])
+    (root / "adoptions").mkdir(parents=True)
+    (root / "segments").mkdir()
+    writers: dict[str, pq.ParquetWriter] = {}
     chunk = 1_000_000
     # each area has a leader whose probability drifts linearly over the decade
     p0 = rng.uniform(0.3, 0.99, N_AREAS)
@@ -74,14 +80,25 @@ def generate(path: Path, rows: int) -> None:
         lead_p = p0[area] + (p1[area] - p0[area]) * frac
         is_lead = rng.random(m) < lead_p
         other = rng.integers(1, 6, m, dtype=np.int8)
-        option = np.where(is_lead, 0, other).astype(np.int8)
+        option = np.where(is_lead, 0, other)
         seg = rng.integers(0, 2, m, dtype=np.int8)
-        table = pa.table({"entity": np.arange(start, start + m, dtype=np.int64),
-                          "area": area, "option": option, "day": day, "seg": seg})
-        if writer is None:
-            writer = pq.ParquetWriter(str(path), table.schema)
-        writer.write_table(table)
-    writer.close()
+        ids = pa.array(np.char.add("e", np.arange(start, start + m).astype(str)))
+        date = pa.array(np.datetime64(START) + day.astype("timedelta64[D]")).cast(pa.date32())
+        tables = {
+            "adoptions": pa.table({"entity_id": ids, "area_id": pa.array(names[area]),
+                                   "option": pa.array(options[option]), "weight": np.ones(m),
+                                   "date": date, "source_id": pa.array(["bench"] * m),
+                                   "origin": pa.array(["bench"] * m)}),
+            "segments": pa.table({"entity_id": ids, "dimension": pa.array(["deployment"] * m),
+                                  "value": pa.array(np.where(seg == 0, "edge", "cloud"))}),
+        }
+        for name, table in tables.items():
+            if name not in writers:
+                writers[name] = pq.ParquetWriter(str(root / name / "part-0.parquet"),
+                                                 table.schema)
+            writers[name].write_table(table)
+    for w in writers.values():
+        w.close()
 
 
 def _year_ends() -> list[dt.date]:
@@ -102,8 +119,21 @@ def _classify_years(store: object, areas: list[str], t_load: float) -> dict:
     return {"load_s": t_load, "classify_s": time.perf_counter() - t1, "levels": levels}
 
 
-def run_convergent(path: Path) -> dict:
-    """Load the Parquet into the store, then classify every area at every year end."""
+def run_convergent(root: Path) -> dict:
+    """Validate the Parquet and read it in place (`--tables`), then classify every area at
+    every year end."""
+    from convergent.store import Store
+
+    areas = _area_ids()
+    _register(areas)
+    t0 = time.perf_counter()
+    store = Store(None)
+    store.read_in_place(str(root))
+    return _classify_years(store, areas, time.perf_counter() - t0)
+
+
+def run_stored(root: Path) -> dict:
+    """Copy the Parquet into the in-memory store first, then classify (the older path)."""
     from convergent.store import Store
 
     areas = _area_ids()
@@ -111,68 +141,59 @@ def run_convergent(path: Path) -> dict:
     t0 = time.perf_counter()
     store = Store(None)
     raw = store.con.con
-    raw.execute("CREATE TEMP TABLE area_names AS SELECT * FROM (SELECT unnest(?) AS name, "
-                "generate_subscripts(?, 1) - 1 AS code)", [areas, areas])
-    raw.execute(f"""
-        INSERT INTO adoptions
-        SELECT 'e' || p.entity, a.name,
-               CASE WHEN p.option = 0 THEN 'opt0' ELSE 'opt' || p.option END,
-               1.0, DATE '{START.isoformat()}' + CAST(p.day AS INTEGER), 'bench', 'bench'
-        FROM read_parquet('{path}') p JOIN area_names a ON a.code = p.area""")
-    raw.execute(f"""
-        INSERT INTO segments
-        SELECT 'e' || entity, 'deployment', CASE WHEN seg = 0 THEN 'edge' ELSE 'cloud' END
-        FROM read_parquet('{path}')""")
+    for name in ("adoptions", "segments"):
+        raw.execute(f"INSERT INTO {name} SELECT * FROM read_parquet('{root / name}/*.parquet')")
     return _classify_years(store, areas, time.perf_counter() - t0)
 
 
-def run_floor(path: Path) -> dict:
+def _ends_sql() -> str:
+    ends = [(e - dt.date(1970, 1, 1)).days for e in _year_ends()]
+    return (f"(SELECT unnest({ends}) AS e) w ON p.date - DATE '1970-01-01' > w.e - 365 "
+            "AND p.date - DATE '1970-01-01' <= w.e")
+
+
+def run_floor(root: Path) -> dict:
     """The lower bound a user could write by hand: one SQL pass of window counts."""
     import duckdb
 
-    ends = [(e - START).days for e in _year_ends()]
     t0 = time.perf_counter()
     con = duckdb.connect()
     rows = con.execute(f"""
-        SELECT p.area, w.e AS window_end, p.option, count(*) AS n
-        FROM read_parquet('{path}') p
-        JOIN (SELECT unnest({ends}) AS e) w ON p.day > w.e - 365 AND p.day <= w.e
+        SELECT p.area_id, w.e AS window_end, p.option, count(*) AS n
+        FROM read_parquet('{root}/adoptions/*.parquet') p JOIN {_ends_sql()}
         GROUP BY ALL""").fetchall()
     t = time.perf_counter() - t0
     return {"load_s": 0.0, "classify_s": t, "groups": len(rows), "levels": {}}
 
 
-def run_spark(path: Path) -> dict:
-    """convergent's classifier on Spark local mode: Spark reads the Parquet and builds the
-    adoptions and segments views; measures run as the same Ibis expressions."""
-    from convergent.backends import SparkStore, spark_schema, spark_session
-    from convergent.schema import TABLES
+def run_floor_join(root: Path) -> dict:
+    """The floor with the adoption-to-segment join that scenario tearing (L0) needs."""
+    import duckdb
+
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    rows = con.execute(f"""
+        SELECT p.area_id, w.e AS window_end, s.value, p.option, count(*) AS n
+        FROM read_parquet('{root}/adoptions/*.parquet') p
+        JOIN read_parquet('{root}/segments/*.parquet') s USING (entity_id)
+        JOIN {_ends_sql()}
+        GROUP BY ALL""").fetchall()
+    t = time.perf_counter() - t0
+    return {"load_s": 0.0, "classify_s": t, "groups": len(rows), "levels": {}}
+
+
+def run_spark(root: Path) -> dict:
+    """convergent's classifier on Spark local mode, as `--backend pyspark --tables ROOT`:
+    Spark reads the Parquet itself; measures run as the same Ibis expressions."""
+    from convergent.backends import SparkStore, spark_session
+    from convergent.store import Store
 
     areas = _area_ids()
     _register(areas)
     t0 = time.perf_counter()
-    spark = spark_session("local[2]")
-    store = SparkStore(spark)
-    spark.read.parquet(str(path)).createOrReplaceTempView("bench_raw")
-    names = ", ".join(f"({i}, '{a}')" for i, a in enumerate(areas))
-    spark.sql(f"SELECT * FROM VALUES {names} AS t(code, name)").createOrReplaceTempView(
-        "bench_areas")
-    spark.sql(f"""
-        SELECT concat('e', p.entity) AS entity_id, a.name AS area_id,
-               concat('opt', p.option) AS option, CAST(1.0 AS DOUBLE) AS weight,
-               date_add(DATE '{START.isoformat()}', p.day) AS date,
-               'bench' AS source_id, 'bench' AS origin
-        FROM bench_raw p JOIN bench_areas a ON a.code = p.area""").cache(
-        ).createOrReplaceTempView(store.view("adoptions"))
-    spark.sql("""
-        SELECT concat('e', entity) AS entity_id, 'deployment' AS dimension,
-               CASE WHEN seg = 0 THEN 'edge' ELSE 'cloud' END AS value
-        FROM bench_raw""").cache().createOrReplaceTempView(store.view("segments"))
-    for name in TABLES:
-        if name not in ("adoptions", "segments"):
-            spark.createDataFrame([], spark_schema(name)).createOrReplaceTempView(store.view(name))
+    store = SparkStore(spark_session("local[2]")).publish(Store(None), str(root))
     res = _classify_years(store, areas, time.perf_counter() - t0)
-    res["jvm_peak_rss_mib"] = _stop_jvm(spark)
+    res["jvm_peak_rss_mib"] = _stop_jvm(store.session)
     return res
 
 
@@ -198,7 +219,7 @@ def _stop_jvm(spark: object) -> float | None:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def run_pandas(path: Path) -> dict:
+def run_pandas(root: Path) -> dict:
     """The same measures, written plainly with pandas filters and value_counts."""
     import pandas as pd
 
@@ -209,16 +230,17 @@ def run_pandas(path: Path) -> dict:
     cfg = load_config()
     c = cfg["classify"]
     t0 = time.perf_counter()
-    df = pd.read_parquet(path)
-    df["date"] = pd.Timestamp(START) + pd.to_timedelta(df["day"], unit="D")
-    df["option"] = "opt" + df["option"].astype(str)
+    df = pd.read_parquet(root / "adoptions")
+    seg = pd.read_parquet(root / "segments", columns=["entity_id", "value"])
+    df = df.merge(seg.rename(columns={"value": "seg"}), on="entity_id", how="left")
+    df["date"] = pd.to_datetime(df["date"])
     t_load = time.perf_counter() - t0
     t1 = time.perf_counter()
     window = pd.Timedelta(days=365)
     step = pd.Timedelta(days=91)
     rng = np.random.default_rng(SEED)
     levels = {}
-    by_area = dict(tuple(df.groupby("area")))
+    by_area = dict(tuple(df.groupby("area_id")))
 
     def shares_at(sub: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
         win = sub[(sub["date"] > end - window) & (sub["date"] <= end)]
@@ -226,8 +248,8 @@ def run_pandas(path: Path) -> dict:
 
     for end_d in _year_ends():
         end = pd.Timestamp(end_d)
-        for code, area in enumerate(areas):
-            sub = by_area[code]
+        for area in areas:
+            sub = by_area[area]
             counts = shares_at(sub, end)
             n = int(counts.sum())
             shares = counts / n
@@ -278,8 +300,8 @@ def _pandas_l0(tab: np.ndarray, c: dict) -> bool:
     return 2 * (hs + ho - h(p.ravel())) / (hs + ho) >= c["l0_min_nmi"]
 
 
-SIDES = {"convergent": "run_convergent", "spark": "run_spark", "pandas": "run_pandas",
-         "floor": "run_floor"}
+SIDES = {"convergent": "run_convergent", "stored": "run_stored", "spark": "run_spark",
+         "pandas": "run_pandas", "floor": "run_floor", "floor_join": "run_floor_join"}
 
 
 def _child(kind: str, path: str, out: str) -> None:
@@ -305,7 +327,7 @@ def main() -> None:
         ap.error(f"--sides must include convergent and name only {', '.join(SIDES)}")
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "adoptions.parquet"
+        data = Path(tmp) / "evidence"
         t = time.perf_counter()
         generate(data, args.rows)
         print(f"generated {args.rows:,} adoptions in {time.perf_counter() - t:.1f}s",

@@ -15,6 +15,7 @@ import ibis
 import numpy as np
 
 from convergent.dates import months_to_days
+from convergent.errors import ConvergentError
 from convergent.registry import registry
 from convergent.schema import UNKNOWN
 from convergent.stats import entropy_nats
@@ -140,6 +141,53 @@ def _columns(store: Store, expr: Any) -> dict[str, Any]:
     return out
 
 
+_DAY_SPAN = 1 << 21     # day numbers are packed shifted by half of this (about ±2,800 years)
+
+
+def _distinct(store: Store, t: Table, cols: list[str]) -> list[tuple[str, ...]]:
+    """The distinct non-null combinations of string columns `cols` of `t`, sorted."""
+    got = store.con.to_pyarrow(t.select(cols).distinct())
+    rows = zip(*(got.column(c).to_pylist() for c in cols), strict=True)
+    return sorted(tuple(str(v) for v in r) for r in rows if None not in r)
+
+
+def _with_code(t: Table, cols: list[str], labels: list[tuple[str, ...]], code: str) -> Table:
+    """`t` with column `code`: the index of each row's `cols` values in `labels` (rows whose
+    values are not listed drop out)."""
+    table = ibis.memtable({**{c: [lab[i] for lab in labels] for i, c in enumerate(cols)},
+                           code: list(range(len(labels)))},
+                          schema={**dict.fromkeys(cols, "string"), code: "int64"})
+    return t.join(table, cols)
+
+
+def _check_packable(*sizes: int) -> None:
+    if float(np.prod([max(s, 1) for s in sizes], dtype=float)) * _DAY_SPAN >= 2.0 ** 62:
+        raise ConvergentError("too many distinct areas, options and segment values to count "
+                              "in one pass")
+
+
+def _packed_units(store: Store, k: Table, areas: list[str]
+                  ) -> tuple[Table, list[str], list[str]]:
+    """Known units as (entity_id, w, _key): area, option and day packed into one integer.
+
+    Engines group and join integers far faster than several strings at millions of rows;
+    `_unpack` turns the key back into codes into the sorted area and option labels."""
+    options = [o for (o,) in _distinct(store, k, ["option"])]
+    _check_packable(len(areas), len(options))
+    coded = _with_code(_with_code(k, ["area_id"], [(a,) for a in areas], "_a"),
+                       ["option"], [(o,) for o in options], "_o")
+    day = coded.date.delta(ibis.date(EPOCH), unit="day").cast("int64")
+    key = (coded._a * max(len(options), 1) + coded._o) * _DAY_SPAN + day + _DAY_SPAN // 2
+    return coded.select("entity_id", "w", _key=key), areas, options
+
+
+def _unpack(key: np.ndarray, n_options: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area codes, option codes, day numbers) of packed keys (see `_packed_units`)."""
+    rest, day = np.divmod(key.astype(np.int64), _DAY_SPAN)
+    area, option = np.divmod(rest, max(n_options, 1))
+    return area, option, day - _DAY_SPAN // 2
+
+
 def _groups(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """Row indices per distinct code, without a Python loop over rows."""
     order = np.argsort(codes, kind="stable")
@@ -174,18 +222,16 @@ def build_cubes(store: Store, areas: list[str] | None = None) -> dict[str, AreaC
     """One Ibis group-by per kind of unit, then cumulative sums per area."""
     if areas is None:
         areas = [a.area_id for a in registry().areas.values() if a.kind == "share"]
-    k = known_units(store, areas)
-    day = k.date.delta(ibis.date(EPOCH), unit="day")
-    got = _columns(store, k.group_by([k.area_id, k.option, day.name("day")]).agg(w=k.w.sum()))
+    units, alabels, olabels = _packed_units(store, known_units(store, areas), sorted(set(areas)))
+    got = store.con.to_pyarrow(units.group_by("_key").agg(w=units.w.sum()))
     cubes = {a: AreaCube(a, [], np.zeros(0, np.int64), np.zeros((0, 1)),
                          np.zeros(0, np.int64), np.zeros(1)) for a in areas}
-    if len(got["day"]):
-        acodes, alabels = got["area_id"]
-        ocodes, olabels = got["option"]
+    if got.num_rows:
+        acodes, ocodes, day = _unpack(got.column("_key").to_numpy(), len(olabels))
+        w = got.column("w").to_numpy().astype(float)
         for code, rows in _groups(acodes):
             options, oi = _local(ocodes[rows], olabels)
-            days, cum = _cumulative((oi,), (len(options),), got["day"][rows],
-                                    got["w"][rows].astype(float))
+            days, cum = _cumulative((oi,), (len(options),), day[rows], w[rows])
             cubes[alabels[code]] = AreaCube(alabels[code], options, days, cum,
                                             np.zeros(0, np.int64), np.zeros(1))
     a = store.table("adoptions")
@@ -320,21 +366,28 @@ def build_segment_cubes(store: Store, areas: list[str]) -> dict[str, list[Segmen
     dims = {a: reg.areas[a].segments for a in areas if reg.areas[a].segments}
     if not dims:
         return {}
-    k = known_units(store, list(dims))
+    units, alabels, olabels = _packed_units(store, known_units(store, list(dims)),
+                                            sorted(dims))
     seg = store.table("segments")
     all_dims = sorted({d for ds in dims.values() for d in ds})
     seg = seg.filter(seg.dimension.isin(all_dims) & (seg.value != UNKNOWN))
-    j = k.join(seg, "entity_id")
-    day = j.date.delta(ibis.date(EPOCH), unit="day")
-    got = _columns(store, j.group_by([j.area_id, j.dimension, j.value, j.option,
-                                      day.name("day")]).agg(w=j.w.sum()))
+    pairs = _distinct(store, seg, ["dimension", "value"])
+    _check_packable(len(alabels), len(olabels), len(pairs))
+    coded = _with_code(seg, ["dimension", "value"], pairs, "_v").select("entity_id", "_v")
+    j = units.join(coded, "entity_id")
+    key = j._key * max(len(pairs), 1) + j._v
+    got = store.con.to_pyarrow(j.group_by(key.name("_key")).agg(w=j.w.sum()))
     out: dict[str, list[SegmentCube]] = {}
-    if not len(got["day"]):
+    if not got.num_rows:
         return out
-    acodes, alabels = got["area_id"]
-    dcodes, dlabels = got["dimension"]
-    vcodes, vlabels = got["value"]
-    ocodes, olabels = got["option"]
+    rest, pcodes = np.divmod(got.column("_key").to_numpy().astype(np.int64),
+                             max(len(pairs), 1))
+    acodes, ocodes, day = _unpack(rest, len(olabels))
+    w = got.column("w").to_numpy().astype(float)
+    dlabels = sorted({d for d, _ in pairs})
+    vlabels = sorted({v for _, v in pairs})
+    dcodes = np.array([dlabels.index(d) for d, _ in pairs], np.int64)[pcodes]
+    vcodes = np.array([vlabels.index(v) for _, v in pairs], np.int64)[pcodes]
     pair = acodes * (len(dlabels) + 1) + dcodes
     for _, rows in _groups(pair):
         area_id, dim = alabels[acodes[rows[0]]], dlabels[dcodes[rows[0]]]
@@ -342,8 +395,7 @@ def build_segment_cubes(store: Store, areas: list[str]) -> dict[str, list[Segmen
             continue
         values, vi = _local(vcodes[rows], vlabels)
         options, oi = _local(ocodes[rows], olabels)
-        days, cum = _cumulative((vi, oi), (len(values), len(options)), got["day"][rows],
-                                got["w"][rows].astype(float))
+        days, cum = _cumulative((vi, oi), (len(values), len(options)), day[rows], w[rows])
         out.setdefault(area_id, []).append(
             SegmentCube(area_id, dim, values, options, days, cum))
     for cubes in out.values():
