@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ IN_PLACE = tuple(t for t in TABLES if t not in ("areas", "options"))
 
 #: Columns a file may leave out, and the value they then take.
 DEFAULTS: dict[str, dict[str, Any]] = {
+    "entities": {**{c: None for c in TABLES["entities"] if c != "entity_id"},
+                 "origin": "parquet"},
+    "sources": {"url": None, "title": None, "kind": None, "origin": "parquet",
+                "snapshot": None},
     "adoptions": {"weight": 1.0, "source_id": None, "origin": "parquet"},
     "scores": {"source_id": None, "origin": "parquet"},
     "entity_facts": {"source_id": None, "origin": "parquet"},
@@ -67,6 +71,7 @@ class ParquetTable:
     name: str
     files: list[str]
     columns: set[str]
+    types: dict[str, set[str]] = field(default_factory=dict)  # column -> types in the files
 
 
 def _q(text: str) -> str:
@@ -104,12 +109,13 @@ def find_tables(root: str) -> dict[str, list[str]]:
     return found
 
 
-def _schema(con: Any, name: str, files: list[str]) -> set[str]:
-    """Columns some file of the table holds; a file lacking a required column, a column
-    of a type that cannot hold its values, or an unreadable file is refused."""
+def _schema(con: Any, name: str, files: list[str]) -> dict[str, set[str]]:
+    """The columns some file of the table holds, with their types; a file lacking a
+    required column, a column of a type that cannot hold its values, or an unreadable file
+    is refused."""
     want = TABLES[name]
     optional = set(DEFAULTS.get(name, {}))
-    present: set[str] = set()
+    present: dict[str, set[str]] = {}
     for f in files:
         try:
             described = con.execute(
@@ -128,7 +134,9 @@ def _schema(con: Any, name: str, files: list[str]) -> set[str]:
             if not _fits(kind, got):
                 raise ConvergentError(f"column {col} has type {got}; expected "
                                       f"{_SQL_TYPES[kind]}", where=f"{f}: column {col}")
-        present |= {c for c in want if c in types}
+        for c in want:
+            if c in types:
+                present.setdefault(c, set()).add(types[c])
     return present
 
 
@@ -166,48 +174,110 @@ def _cast(name: str, col: str, columns: set[str]) -> str:
     return f"coalesce({_try(name, col)}, CAST({lit} AS {kind}))"
 
 
-def _rules(name: str, columns: set[str], today: dt.date) -> list[tuple[str, str, str]]:
-    """(column, SQL condition of a bad row, reason) for every check of table `name`."""
-    out: list[tuple[str, str, str]] = []
+@dataclass(frozen=True)
+class Rule:
+    """One check: the SQL condition of a bad row, and what metadata could prove it cannot
+    hold anywhere (`proof`: "key" or "date" on `column`, or None: rows must be read)."""
+
+    column: str
+    bad: str
+    reason: str
+    proof: str | None = None
+
+
+def _rules(table: ParquetTable, today: dt.date) -> list[Rule]:
+    """Every check of the table's rows."""
+    name, columns = table.name, table.columns
+    out: list[Rule] = []
     for col in KEYS.get(name, ()):
-        # byte order: exactly the strings that are empty or start with a blank or control
-        # character sort below '!' (a whitespace-only value among them), and the test is cheap
-        out.append((col, f'"{col}" IS NULL OR CAST("{col}" AS VARCHAR) < \'!\'',
-                    "is empty or starts with a blank"))
+        text = f'CAST("{col}" AS VARCHAR)'
+        # byte order: the strings that are empty or start with an ASCII blank or control
+        # character are exactly those below '!'; a Unicode space can only lead a string
+        # at or above chr(128), where the pattern test is then run
+        out.append(Rule(col, f'"{col}" IS NULL OR {text} < \'!\' OR ({text} >= chr(128) AND '
+                             f"regexp_matches({text}, '^[\\pZ\\s]'))",
+                        "is empty or starts with a blank", "key"))
     for col, kind in TABLES[name].items():
-        if col in columns and kind != "string":
-            out.append((col, f'"{col}" IS NOT NULL AND {_try(name, col)} IS NULL',
-                        f"is not a {_SQL_TYPES[kind].lower()}"))
+        if col not in columns or kind == "string":
+            continue
+        if table.types.get(col, set()) - {_SQL_TYPES[kind]}:
+            out.append(Rule(col, f'"{col}" IS NOT NULL AND {_try(name, col)} IS NULL',
+                            f"is not a {_SQL_TYPES[kind].lower()}"))
+        if kind == "date" and "VARCHAR" in table.types.get(col, set()):
+            out.append(Rule(col, f"NOT regexp_full_match(CAST(\"{col}\" AS VARCHAR), "
+                                 "'\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?')",
+                            "is not a YYYY-MM-DD date (optionally with a time)"))
     last = latest_plausible(today)
     for col, kind in TABLES[name].items():
         if col in columns and kind == "date":
-            out.append((col, f"{_cast(name, col, columns)} NOT BETWEEN DATE '{EARLIEST}' AND "
-                             f"DATE '{last}'",
-                        f"is an implausible date (evidence must be dated {EARLIEST}..{last})"))
+            out.append(Rule(col, f"{_cast(name, col, columns)} NOT BETWEEN DATE '{EARLIEST}' "
+                                 f"AND DATE '{last}'",
+                            f"is an implausible date (evidence must be dated "
+                            f"{EARLIEST}..{last})", "date"))
         if col in columns and kind == "float64":
-            out.append((col, f"NOT isfinite({_cast(name, col, columns)})", "is not finite"))
+            out.append(Rule(col, f"NOT isfinite({_cast(name, col, columns)})", "is not finite"))
     for col, quantity in MAGNITUDES.get(name, {}).items():
         if col in columns:
             lo, hi = PLAUSIBLE[quantity]
-            out.append((col, f"{_cast(name, col, columns)} NOT BETWEEN {lo!r} AND {hi!r}",
-                        f"is an implausible {quantity} value (expected {lo:g} to {hi:g})"))
+            out.append(Rule(col, f"{_cast(name, col, columns)} NOT BETWEEN {lo!r} AND {hi!r}",
+                            f"is an implausible {quantity} value (expected {lo:g} to {hi:g})"))
     if name == "adoptions" and "weight" in columns:
-        out.append(("weight", "NOT (TRY_CAST(weight AS DOUBLE) > 0 AND "
-                              "TRY_CAST(weight AS DOUBLE) <= 1)", "must lie in (0, 1]"))
+        out.append(Rule("weight", "NOT (TRY_CAST(weight AS DOUBLE) > 0 AND "
+                                  "TRY_CAST(weight AS DOUBLE) <= 1)", "must lie in (0, 1]"))
     if name == "runs":
-        out.append(("loss", "TRY_CAST(loss AS DOUBLE) <= 0", "must be positive"))
+        out.append(Rule("loss", "TRY_CAST(loss AS DOUBLE) <= 0", "must be positive"))
     if name == "scores":
         elo = "contains(regexp_replace(lower(benchmark), '[^a-z0-9]', '', 'g'), 'elo')"
         lo, hi = ELO_RANGE
-        out.append(("score", f"TRY_CAST(score AS DOUBLE) NOT BETWEEN CASE WHEN {elo} THEN {lo} "
-                             f"ELSE 0 END AND CASE WHEN {elo} THEN {hi} ELSE 100 END",
-                    f"is out of range (0–100, or {lo:g}–{hi:g} for an Elo rating)"))
+        out.append(Rule("score", f"TRY_CAST(score AS DOUBLE) NOT BETWEEN CASE WHEN {elo} THEN "
+                                 f"{lo} ELSE 0 END AND CASE WHEN {elo} THEN {hi} ELSE 100 END",
+                        f"is out of range (0–100, or {lo:g}–{hi:g} for an Elo rating)"))
     if name == "entity_facts":
         cases = " ".join(f"WHEN {_q(f)} THEN TRY_CAST(value AS DOUBLE) NOT BETWEEN "
                          f"{PLAUSIBLE[k][0]!r} AND {PLAUSIBLE[k][1]!r}"
                          for f, k in _FACT_KINDS.items())
-        out.append(("value", f"CASE field {cases} ELSE false END",
-                    "is implausible for its field"))
+        out.append(Rule("value", f"CASE field {cases} ELSE false END",
+                        "is implausible for its field"))
+    return out
+
+
+def _proven(con: Any, table: ParquetTable, rules: list[Rule], today: dt.date) -> set[int]:
+    """Rules that the files' own statistics show no row can break, so need no reading.
+
+    Parquet keeps per row group the null count and the smallest and largest value of each
+    column (a shortened bound is still a bound). A key column without nulls whose values
+    all lie in ['!', chr(128)) is neither empty nor led by a blank; a DATE column whose
+    bounds lie inside the plausible span holds no implausible date. Floating-point rules
+    are never proven this way: the statistics leave NaN out."""
+    wanted = {r.column for r in rules if r.proof}
+    if not wanted:
+        return set()
+    cols = ", ".join(_q(c) for c in sorted(wanted))
+    meta = _run(con, "SELECT file_name, path_in_schema, num_values, stats_null_count, "
+                     "stats_min_value, stats_max_value FROM parquet_metadata("
+                     f"{_file_list(table.files)}) WHERE path_in_schema IN ({cols})", table)
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    seen: dict[str, set[str]] = {}
+    for f, col, n, nulls, lo, hi in meta:
+        groups.setdefault(col, []).append((n, nulls, lo, hi))
+        seen.setdefault(col, set()).add(f)
+    last = latest_plausible(today).isoformat()
+    files = set(table.files)
+    out = set()
+    for i, rule in enumerate(rules):
+        rows = groups.get(rule.column, [])
+        if rule.proof is None or seen.get(rule.column, set()) != files:
+            continue
+        if rule.proof == "key":
+            ok = all(nulls == 0 and lo is not None and hi is not None and lo >= "!"
+                     and hi < chr(128) for _, nulls, lo, hi in rows)
+        else:
+            ok = table.types.get(rule.column) == {"DATE"} and all(
+                nulls is not None and (nulls == n or (
+                    lo is not None and hi is not None and EARLIEST.isoformat() <= lo
+                    and hi <= last)) for n, nulls, lo, hi in rows)
+        if ok:
+            out.add(i)
     return out
 
 
@@ -218,40 +288,46 @@ def validate(con: Any, table: ParquetTable, today: dt.date | None = None) -> Non
     unregistered area or a label that is not the area's canonical option is found in the
     same pass); only when a rule fails is the first offending row looked up."""
     today = today or dt.date.today()
-    rules = _rules(table.name, table.columns, today)
+    proven = _proven(con, table, every := _rules(table, today), today)
+    rules = [r for i, r in enumerate(every) if i not in proven]
     src = f"read_parquet({_file_list(table.files)}, union_by_name = true"
     adoptions = table.name == "adoptions"
     keys = "area_id, option, " if adoptions else ""
-    counts = ", ".join(f"count(*) FILTER (WHERE coalesce({cond}, false))" for _, cond, _ in rules)
+    # every value is decoded once here, so a damaged file fails now, not mid-analysis:
+    # columns no remaining rule reads are hashed
+    checked = {r.column for r in rules}
+    touch = [f'bit_xor(hash("{c}"))' for c in sorted(table.columns - checked)]
+    counts = ", ".join([f"count(*) FILTER (WHERE coalesce({r.bad}, false))" for r in rules]
+                       + touch)
     group = " GROUP BY area_id, option" if adoptions else ""
     rows = _run(con, f"SELECT {keys}{counts} FROM {src}){group}", table)
     failed: dict[int, str] = {}
     pairs: list[tuple[str, str, str]] = []
     for row in rows:
-        hits = row[2:] if adoptions else row
-        failed.update({i: rules[i][1] for i, n in enumerate(hits) if n})
+        hits = (row[2:] if adoptions else row)[:len(rules)]
+        failed.update({i: rules[i].bad for i, n in enumerate(hits) if n})
         if adoptions and row[0] is not None and row[1] is not None:
             problem = _option_problem(str(row[0]), str(row[1]))
             if problem:
                 pairs.append((str(row[0]), str(row[1]), problem))
-    bad: list[tuple[str, int, str, str, str]] = []
+    bad: list[tuple[str, int, int, str, str, str]] = []
     located = f"{src}, filename = true, file_row_number = true)"
     for i in failed:
-        col, cond, reason = rules[i]
+        col, cond, reason = rules[i].column, rules[i].bad, rules[i].reason
         # an aggregate FILTER as in the count pass: a WHERE is pushed into the scan, whose
         # Parquet statistics leave NaN out and so can skip the very row group that failed
         f, r, value = _run(con, f'SELECT min((filename, file_row_number, CAST("{col}" AS '
                                 f"VARCHAR))) FILTER (WHERE coalesce({cond}, false)) "
                                 f"FROM {located}", table)[0][0]
-        bad.append((f, r, col, value or "", reason))
+        bad.append((f, r, i, col, value or "", reason))
     for area_id, option, problem in pairs:
         f, r = _run(con, f"SELECT filename, file_row_number FROM {located} WHERE area_id = "
                          f"{_q(area_id)} AND option = {_q(option)} "
                          "ORDER BY filename, file_row_number LIMIT 1", table)[0]
-        bad.append((f, r, "area_id" if problem.startswith("unknown area") else "option", "",
-                    problem))
+        bad.append((f, r, len(rules), "area_id" if problem.startswith("unknown area")
+                    else "option", "", problem))
     if bad:
-        f, r, col, value, reason = min(bad, key=lambda b: (b[0], b[1]))
+        f, r, _, col, value, reason = min(bad)
         shown = f" {value[:60]!r}" if value else ""
         raise ConvergentError(f"Parquet table {table.name}: {col}{shown} {reason}",
                               where=f"{f}: row {r + 1}, column {col}")
@@ -277,7 +353,7 @@ def _option_problem(area_id: str, option: str) -> str | None:
     if area is None:
         return (f"unknown area {area_id!r}; known areas: "
                 f"{', '.join(sorted(registry().areas))}")
-    if option == UNKNOWN or area.open_options:
+    if option == UNKNOWN:
         return None
     try:
         canon = canonical_option(area_id, option)
@@ -301,7 +377,8 @@ def open_tables(con: Any, root: str, today: dt.date | None = None) -> dict[str, 
     """Every table under `root`, schema-checked and validated (nothing is kept on error)."""
     tables = {}
     for name, files in find_tables(root).items():
-        table = ParquetTable(name, files, _schema(con, name, files))
+        types = _schema(con, name, files)
+        table = ParquetTable(name, files, set(types), types)
         validate(con, table, today)
         tables[name] = table
     return tables
