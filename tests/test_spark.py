@@ -92,3 +92,59 @@ def test_unknown_backend_is_refused(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(SystemExit) as exc:
         main()
     assert exc.value.code == 2 and "unknown backend 'oracle'" in capsys.readouterr().err
+
+
+def _parquet_folder(store: Store, root: Any) -> None:
+    """The store's adoptions and segments written as Parquet tables under `root`."""
+    for name in ("adoptions", "segments"):
+        (root / name).mkdir(parents=True)
+        table = store.con.to_pyarrow(store.table(name))
+        half = table.num_rows // 2                     # two files per table
+        import pyarrow.parquet as pq
+
+        pq.write_table(table.slice(0, half), root / name / "part-0.parquet")
+        pq.write_table(table.slice(half), root / name / "part-1.parquet")
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(_spark_ready() is not None, reason=str(_spark_ready()))
+def test_parquet_read_in_place_agrees_on_duckdb_and_spark(tmp_path: Any) -> None:
+    from convergent.registry import registry
+
+    stored = evidence()
+    raw = stored.con.con
+    for area, option in raw.execute("SELECT DISTINCT area_id, option FROM adoptions").fetchall():
+        if option != "unknown" and option not in registry().areas[area].options:
+            # planted labels outside the registry (such as option-2) would be refused
+            raw.execute("DELETE FROM adoptions WHERE area_id = ? AND option = ?", [area, option])
+    assert stored.count("adoptions") >= 50_000
+    _parquet_folder(stored, tmp_path / "ev")
+    in_place = Store(None)
+    in_place.read_in_place(str(tmp_path / "ev"))
+    spark = backends.SparkStore(backends.spark_session("local[2]")).publish(
+        Store(None), str(tmp_path / "ev"))
+    assert in_place.count("adoptions") == spark.count("adoptions") == stored.count("adoptions")
+    cfg = load_config()
+    areas = list(PLAN)
+    results = [Classifier(s, cfg, areas).classify(AS_OF) for s in (stored, in_place, spark)]
+    for x, y, z in zip(*results, strict=True):
+        assert x.to_dict() == y.to_dict() == z.to_dict()
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(_spark_ready() is not None, reason=str(_spark_ready()))
+def test_spark_refuses_a_bad_local_folder_before_reading_it(tmp_path: Any) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "ev" / "adoptions").mkdir(parents=True)
+    pq.write_table(pa.table({"entity_id": ["a", "b"], "area_id": ["optimizer"] * 2,
+                             "option": ["AdamW", "AdamW"], "weight": [1.0, 1.5],
+                             "date": [dt.date(2025, 1, 1)] * 2}),
+                   tmp_path / "ev" / "adoptions" / "p.parquet")
+    from convergent.errors import ConvergentError
+
+    with pytest.raises(ConvergentError) as info:
+        backends.SparkStore(backends.spark_session("local[2]")).publish(
+            Store(None), str(tmp_path / "ev"))
+    assert "row 2, column weight" in str(info.value) and "(0, 1]" in str(info.value)

@@ -87,7 +87,13 @@ class SparkStore:
 
     def publish(self, store: Store, tables: str | None = None) -> SparkStore:
         """Copy every table of a DuckDB store into Spark views, each unioned with the
-        Parquet data of the same name under `tables` when it exists there."""
+        Parquet data of the same name under `tables` when it exists there. A local folder
+        is first validated row by row as DuckDB reads it in place (`parquet_tables`); a
+        remote URI is checked for its columns only."""
+        if tables and ("://" not in tables or tables.startswith("file://")):
+            from convergent.parquet_tables import open_tables
+
+            open_tables(store.con.con, tables)
         for name, cols in TABLES.items():
             arrow = store.con.to_pyarrow(store.table(name).select(list(cols)))
             df = self.session.createDataFrame(arrow.to_pandas(), schema=spark_schema(name))
