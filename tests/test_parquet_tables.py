@@ -564,3 +564,17 @@ def test_every_readable_table_has_a_template() -> None:
     assert set(GOOD) == set(IN_PLACE)
     for name, row in GOOD.items():
         assert set(row) <= set(TABLES[name])
+
+
+@pytest.mark.parametrize("option", [["--tables", "."], ["--backend", "pyspark"]])
+@pytest.mark.parametrize("command", [["ingest", "runs", "runs.csv"], ["update", "--no-epoch"]])
+def test_commands_that_write_refuse_the_analysis_only_options(
+        tmp_path: Path, option: list[str], command: list[str]) -> None:
+    from convergent.cli import app
+
+    db = tmp_path / "ev.duckdb"
+    result = CliRunner().invoke(app, [*option, *command, "--db", str(db)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConvergentError)
+    assert option[0] in str(result.exception) and "write" in str(result.exception)
+    assert not db.exists()                    # nothing was written

@@ -64,6 +64,19 @@ def open_cli_store(db: Path | None) -> Any:
                                master=STATE.master, tables=STATE.tables)
 
 
+def writing_only() -> None:
+    """Refuse the analysis-only global options in a command that writes the --db file,
+    instead of silently ignoring them."""
+    from convergent.errors import ConvergentError
+
+    if STATE.tables:
+        raise ConvergentError("--tables is read in place by the analysis commands; a "
+                              "command that writes --db does not read it")
+    if STATE.backend != "duckdb":
+        raise ConvergentError("--backend applies to the analysis; commands that write always "
+                              "write the DuckDB --db file")
+
+
 def setup(db: Path | None, config: Path | None, as_of: str | None, window: str | None = None
           ) -> tuple[Any, dict[str, Any], dt.date, int]:
     """Settings, the open store, the as-of date (default: newest evidence) and the window

@@ -28,13 +28,14 @@ AnyDateOpt = Annotated[bool, typer.Option(
 def _run(source: str, path: str, db: Path | None, skip_bad_rows: bool, snapshot: str | None,
          as_json: bool, models: list[str] | None = None, allow_any_date: bool = False) -> None:
     """Open the store, ingest, and print the report; conflicts and skips go to stderr."""
-    from convergent.cli.common import STATE
+    from convergent.cli.common import STATE, writing_only
     from convergent.cli.render import emit
     from convergent.dates import check_plausible, parse_iso
     from convergent.errors import ConvergentError
     from convergent.ingest import ingest
     from convergent.store import writing_store
 
+    writing_only()
     snap = None
     if snapshot is not None:
         snap = parse_iso(snapshot)

@@ -36,12 +36,13 @@ def update(
     """
     from rich.console import Console
 
-    from convergent.cli.common import STATE
+    from convergent.cli.common import STATE, writing_only
     from convergent.cli.render import emit
     from convergent.ingest.update import EPOCH_URL, UpdatePlan
     from convergent.ingest.update import update as run
     from convergent.store import writing_store
 
+    writing_only()
     plan = UpdatePlan(epoch_url=None if no_epoch else epoch_url or EPOCH_URL,
                       hf_models=list(hf_model or []), hf_top=hf_top, hf_endpoint=hf_endpoint,
                       strict=strict)
