@@ -279,15 +279,21 @@ def plant(root: Path, rule: Rule, value: Any) -> Path:
     """A folder whose `rule.table` has a.parquet (3 valid rows) and b.parquet (4 rows, the
     third holding `value` in `rule.column`), beside other valid tables; returns b.parquet."""
     row = {**GOOD[rule.table], **rule.base}
-    rows_a = [dict(row) for _ in range(3)]
-    rows_b = [dict(row) for _ in range(4)]
-    rows_b[2] = {**row, rule.column: value}
+    rows_a = distinct_entities([dict(row) for _ in range(3)], "a")
+    rows_b = distinct_entities([dict(row) for _ in range(4)], "b")
+    rows_b[2] = {**rows_b[2], rule.column: value}
     write(root / rule.table / "a.parquet", rows_a)
     bad = write(root / rule.table / "nested" / "b.parquet", rows_b)
     for other in ("adoptions", "segments"):          # valid neighbours: read or nothing
         if other != rule.table:
-            write(root / f"{other}.parquet", [GOOD[other]] * 2)
+            write(root / f"{other}.parquet", distinct_entities([GOOD[other]] * 2, "n"))
     return bad
+
+
+def distinct_entities(rows: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    """Adoption rows of different entities (one entity counts once per area)."""
+    return [{**r, "entity_id": f"{r['entity_id']}-{tag}{i}"} if "area_id" in r else r
+            for i, r in enumerate(rows)]
 
 
 def fresh() -> Store:
@@ -578,3 +584,52 @@ def test_commands_that_write_refuse_the_analysis_only_options(
     assert isinstance(result.exception, ConvergentError)
     assert option[0] in str(result.exception) and "write" in str(result.exception)
     assert not db.exists()                    # nothing was written
+
+
+# ---------------------------------------------------------------- one entity, one unit
+
+def _ad(entity: str, weight: float = 1.0, area: str = "optimizer", option: str = "AdamW",
+        date: dt.date | None = dt.date(2024, 1, 1)) -> dict[str, Any]:
+    return {"entity_id": entity, "area_id": area, "option": option, "weight": weight,
+            "date": date}
+
+
+@pytest.mark.parametrize(("rows_a", "rows_b", "where", "words"), [
+    # the same row twice: the second occurrence is named, with the total weight
+    ([_ad("x1"), _ad("x2"), _ad("x1")], None, "a.parquet: row 3", "weigh 2 in all"),
+    # across two files
+    ([_ad("x1")], [_ad("y"), _ad("x1", option="Adam")], "b.parquet: row 2", "weigh 2 in all"),
+    # a split that sums above one unit
+    ([_ad("x1", 0.6), _ad("x1", 0.5, option="Lion")], None, "a.parquet: row 2",
+     "weigh 1.1 in all"),
+])
+def test_an_entity_counted_twice_in_an_area_is_refused(
+        tmp_path: Path, rows_a: list, rows_b: list | None, where: str, words: str) -> None:
+    write(tmp_path / "adoptions" / "a.parquet", rows_a)
+    if rows_b:
+        write(tmp_path / "adoptions" / "b.parquet", rows_b)
+    err = refused(tmp_path)
+    assert str(err).split(": ")[0].endswith(where.split(": ")[0])
+    assert where in str(err) and "column entity_id" in str(err)
+    assert "'x1'" in str(err) and words in str(err) and "counts once per area" in str(err)
+
+
+def test_one_unit_per_entity_and_area_is_accepted(tmp_path: Path) -> None:
+    write(tmp_path / "adoptions" / "a.parquet", [
+        _ad("x1", 0.5), _ad("x1", 0.5, option="Lion"),          # an even split: one unit
+        _ad("x2"), _ad("x2", area="normalization", option="RMSNorm"),   # two areas
+        _ad("x3"), _ad("x3", date=None),                       # an undated row counts nowhere
+        _ad("x4"), _ad("x4", option="unknown")])               # unknown is not a choice
+    store = open_store(None, builtin=False)
+    store.read_in_place(str(tmp_path))
+    assert store.count("adoptions") == 8
+
+
+def test_an_entity_already_in_the_store_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "adoptions" / "a.parquet", [_ad("x1"), _ad("m", 0.5)])
+    err = refused(tmp_path, fresh())                  # the store holds m for the optimizer
+    assert "a.parquet: row 2, column entity_id" in str(err)
+    assert "'m'" in str(err) and "built-in catalog or --db" in str(err)
+    other = open_store(None, builtin=False)           # elsewhere m is new: accepted
+    other.read_in_place(str(tmp_path))
+    assert other.count("adoptions") == 2

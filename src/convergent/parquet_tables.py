@@ -326,11 +326,55 @@ def validate(con: Any, table: ParquetTable, today: dt.date | None = None) -> Non
                          "ORDER BY filename, file_row_number LIMIT 1", table)[0]
         bad.append((f, r, len(rules), "area_id" if problem.startswith("unknown area")
                     else "option", "", problem))
+    if adoptions and not bad:
+        bad.extend(_counted_twice(con, table, src, located))
     if bad:
         f, r, _, col, value, reason = min(bad)
         shown = f" {value[:60]!r}" if value else ""
         raise ConvergentError(f"Parquet table {table.name}: {col}{shown} {reason}",
                               where=f"{f}: row {r + 1}, column {col}")
+
+
+def _counted_twice(con: Any, table: ParquetTable, src: str, located: str
+                   ) -> list[tuple[str, int, int, str, str, str]]:
+    """An entity whose dated known adoptions in one area weigh more than one unit, within
+    the files or together with the store's own rows: it would count twice in a window.
+
+    A multi-valued choice splits its unit (two options at 0.5 each), as the catalog does.
+    A cheap distinct count of hashed (entity, area) pairs finds whether any pair repeats;
+    only then are the weights summed per pair."""
+    known = f"FROM {src}) WHERE option <> '{UNKNOWN}' AND date IS NOT NULL"
+    repeats = _run(con, "SELECT count(*) - count(DISTINCT hash(entity_id, area_id)) "
+                        f"{known}", table)[0][0]
+    found: list[tuple[str, str, float, str]] = []
+    if repeats:
+        found += [(e, a, w, "in these files") for e, a, w in _run(
+            con, "SELECT entity_id, area_id, sum(coalesce(TRY_CAST(weight AS DOUBLE), 1.0)) AS w "
+                 f"{known} GROUP BY ALL HAVING w > 1 + 1e-9 ORDER BY entity_id, area_id "
+                 "LIMIT 1", table)]
+    has_store = _run(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                          "current_database() AND schema_name = 'main' AND table_name = "
+                          "'adoptions'", table)[0][0]
+    if has_store and not found:
+        found += [(e, a, 0.0, "with the built-in catalog or --db evidence") for e, a in _run(
+            con, "SELECT p.entity_id, p.area_id FROM (SELECT entity_id, area_id "
+                 f"{known}) p JOIN (SELECT DISTINCT entity_id, area_id FROM main.adoptions "
+                 f"WHERE option <> '{UNKNOWN}' AND date IS NOT NULL) s "
+                 "USING (entity_id, area_id) "
+                 "ORDER BY p.entity_id, p.area_id LIMIT 1", table)]
+    out = []
+    for entity, area, weight, where in found:
+        rows = _run(con, f"SELECT filename, file_row_number FROM {located} WHERE entity_id = "
+                         f"{_q(entity)} AND area_id = {_q(area)} AND option <> '{UNKNOWN}' "
+                         "AND date IS NOT NULL ORDER BY filename, file_row_number LIMIT 2",
+                    table)
+        f, r = rows[-1] if weight else rows[0]
+        total = f" weigh {weight:g} in all" if weight else " are recorded"
+        out.append((f, r, 0, "entity_id", entity,
+                    f"has known adoptions in area {area!r} that{total} {where}; an entity "
+                    "counts once per area (split a multi-valued choice so its weights sum "
+                    "to 1)"))
+    return out
 
 
 def _run(con: Any, sql: str, table: ParquetTable) -> list[tuple[Any, ...]]:
