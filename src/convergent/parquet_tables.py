@@ -356,7 +356,8 @@ def _counted_twice(con: Any, table: ParquetTable, src: str, located: str
                           "current_database() AND schema_name = 'main' AND table_name = "
                           "'adoptions'", table)[0][0]
     if has_store and not found:
-        found += [(e, a, 0.0, "with the built-in catalog or --db evidence") for e, a in _run(
+        found += [(e, a, 0.0, "with the built-in catalog or --db evidence (--no-catalog "
+                              "leaves the catalog out)") for e, a in _run(
             con, "SELECT p.entity_id, p.area_id FROM (SELECT entity_id, area_id "
                  f"{known}) p JOIN (SELECT DISTINCT entity_id, area_id FROM main.adoptions "
                  f"WHERE option <> '{UNKNOWN}' AND date IS NOT NULL) s "
