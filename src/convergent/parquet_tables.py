@@ -2,10 +2,12 @@
 
 Evidence that is already big (millions of adoptions mined from repositories, say) is not
 copied into the store: DuckDB reads it where it lies, through one view per table that adds
-it to the store's own rows. Before any view is made, one aggregate pass per table checks
-every row against the same rules an import applies (required columns, types, plausible
-dates and magnitudes, registered areas and canonical options); the first bad row is named
-by file, row (counting from 1) and column, and nothing is read from a folder that fails.
+it to the store's own rows. Before any view is made, every row is checked against the same
+rules an import applies (required columns, types, plausible dates and magnitudes,
+registered areas and canonical options, one unit of weight per entity and area): one
+aggregate pass per table, and one distinct count for the adoptions. The first bad row is
+named by file, row (counting from 1) and column, and nothing is read from a folder that
+fails.
 
 Layout: `DIR/adoptions/*.parquet` (any depth) or `DIR/adoptions.parquet`, likewise for the
 other tables of `convergent.schema.TABLES` except the registry's `areas` and `options`.
@@ -58,9 +60,6 @@ MAGNITUDES: dict[str, dict[str, str]] = {
                  "dataset_tokens": "tokens", "context_length": "context"},
     "runs": {"params": "params", "tokens": "tokens", "compute": "compute"},
 }
-_FACT_KINDS = {"params_total": "params", "params_active": "params",
-               "training_compute_flop": "compute", "training_cost_usd": "cost",
-               "dataset_tokens": "tokens"}
 _SQL_TYPES = {"string": "VARCHAR", "date": "DATE", "float64": "DOUBLE", "boolean": "BOOLEAN"}
 
 
@@ -235,7 +234,7 @@ def _rules(table: ParquetTable, today: dt.date) -> list[Rule]:
     if name == "entity_facts":
         cases = " ".join(f"WHEN {_q(f)} THEN TRY_CAST(value AS DOUBLE) NOT BETWEEN "
                          f"{PLAUSIBLE[k][0]!r} AND {PLAUSIBLE[k][1]!r}"
-                         for f, k in _FACT_KINDS.items())
+                         for f, k in MAGNITUDES["entities"].items())
         out.append(Rule("value", f"CASE field {cases} ELSE false END",
                         "is implausible for its field"))
     return out
