@@ -148,3 +148,9 @@ def test_every_command_help_has_a_pasteable_example() -> None:
                    for e in examples):
             missing.append(" ".join(path))
     assert missing == []
+
+
+def test_global_help_shows_bracketed_text_verbatim() -> None:
+    # help is rendered with rich markup, which silently drops an unescaped "[spark]"
+    out = run("--help").stdout
+    assert "convergent[spark]" in out and "local[2]" in out and "--tables" in out

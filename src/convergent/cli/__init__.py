@@ -34,7 +34,7 @@ def _options(no_catalog: common.NoCatalogOpt = False, backend: common.BackendOpt
              tables: common.TablesOpt = None) -> None:
     """Measure, classify and forecast how AI technologies converge; fit scaling laws.
 
-    Example: convergent --no-catalog classify --db my-evidence.duckdb
+    Example: convergent --no-catalog --tables ./evidence/ classify --db my-evidence.duckdb
     """
     common.STATE.builtin = not no_catalog
     common.STATE.backend = backend.strip().lower()
