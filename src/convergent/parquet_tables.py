@@ -4,8 +4,8 @@ Evidence that is already big (millions of adoptions mined from repositories, say
 copied into the store: DuckDB reads it where it lies, through one view per table that adds
 it to the store's own rows. Before any view is made, every row is checked against the same
 rules an import applies (required columns, types, plausible dates and magnitudes,
-registered areas and canonical options, one unit of weight per entity and area): one
-aggregate pass per table, and one distinct count for the adoptions. The first bad row is
+registered areas and canonical options, no adoption recorded twice): one aggregate pass
+per table, and one distinct count for the adoptions. The first bad row is
 named by file, row (counting from 1) and column, and nothing is read from a folder that
 fails.
 
@@ -326,7 +326,7 @@ def validate(con: Any, table: ParquetTable, today: dt.date | None = None) -> Non
         bad.append((f, r, len(rules), "area_id" if problem.startswith("unknown area")
                     else "option", "", problem))
     if adoptions and not bad:
-        bad.extend(_counted_twice(con, table, src, located))
+        bad.extend(_repeated(con, table, src, located))
     if bad:
         f, r, _, col, value, reason = min(bad)
         shown = f" {value[:60]!r}" if value else ""
@@ -334,46 +334,43 @@ def validate(con: Any, table: ParquetTable, today: dt.date | None = None) -> Non
                               where=f"{f}: row {r + 1}, column {col}")
 
 
-def _counted_twice(con: Any, table: ParquetTable, src: str, located: str
-                   ) -> list[tuple[str, int, int, str, str, str]]:
-    """An entity whose dated known adoptions in one area weigh more than one unit, within
-    the files or together with the store's own rows: it would count twice in a window.
+def _repeated(con: Any, table: ParquetTable, src: str, located: str
+              ) -> list[tuple[str, int, int, str, str, str]]:
+    """A dated known adoption recorded twice — the same entity, area, option and date,
+    within the files or already in the store (the built-in catalog, --db): it would count
+    twice in every window holding it.
 
-    A multi-valued choice splits its unit (two options at 0.5 each), as the catalog does.
-    A cheap distinct count of hashed (entity, area) pairs finds whether any pair repeats;
-    only then are the weights summed per pair."""
+    A cheap distinct count of the hashed keys finds whether any key repeats; only then is
+    the first repeated key looked up. (Different options of one entity on one date are not
+    refused: event areas such as agent protocols record each adoption as its own unit.)"""
+    key = "entity_id, area_id, option, date"
     known = f"FROM {src}) WHERE option <> '{UNKNOWN}' AND date IS NOT NULL"
-    repeats = _run(con, "SELECT count(*) - count(DISTINCT hash(entity_id, area_id)) "
-                        f"{known}", table)[0][0]
-    found: list[tuple[str, str, float, str]] = []
+    repeats = _run(con, f"SELECT count(*) - count(DISTINCT hash({key})) {known}", table)[0][0]
+    found: list[tuple[Any, ...]] = []
     if repeats:
-        found += [(e, a, w, "in these files") for e, a, w in _run(
-            con, "SELECT entity_id, area_id, sum(coalesce(TRY_CAST(weight AS DOUBLE), 1.0)) AS w "
-                 f"{known} GROUP BY ALL HAVING w > 1 + 1e-9 ORDER BY entity_id, area_id "
+        found += [(*k, "in these files") for k in _run(
+            con, f"SELECT {key} {known} GROUP BY ALL HAVING count(*) > 1 ORDER BY {key} "
                  "LIMIT 1", table)]
     has_store = _run(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = "
                           "current_database() AND schema_name = 'main' AND table_name = "
                           "'adoptions'", table)[0][0]
     if has_store and not found:
-        found += [(e, a, 0.0, "with the built-in catalog or --db evidence (--no-catalog "
-                              "leaves the catalog out)") for e, a in _run(
-            con, "SELECT p.entity_id, p.area_id FROM (SELECT entity_id, area_id "
-                 f"{known}) p JOIN (SELECT DISTINCT entity_id, area_id FROM main.adoptions "
-                 f"WHERE option <> '{UNKNOWN}' AND date IS NOT NULL) s "
-                 "USING (entity_id, area_id) "
-                 "ORDER BY p.entity_id, p.area_id LIMIT 1", table)]
+        found += [(*k, "in the built-in catalog or --db evidence (--no-catalog leaves the "
+                       "catalog out)") for k in _run(
+            con, f"SELECT {', '.join('p.' + c for c in key.split(', '))} FROM (SELECT {key} "
+                 f"{known}) p JOIN (SELECT DISTINCT {key} FROM main.adoptions WHERE option "
+                 f"<> '{UNKNOWN}' AND date IS NOT NULL) s USING ({key}) ORDER BY {key} "
+                 "LIMIT 1", table)]
     out = []
-    for entity, area, weight, where in found:
+    for entity, area, option, day, where in found:
         rows = _run(con, f"SELECT filename, file_row_number FROM {located} WHERE entity_id = "
-                         f"{_q(entity)} AND area_id = {_q(area)} AND option <> '{UNKNOWN}' "
-                         "AND date IS NOT NULL ORDER BY filename, file_row_number LIMIT 2",
-                    table)
-        f, r = rows[-1] if weight else rows[0]
-        total = f" weigh {weight:g} in all" if weight else " are recorded"
+                         f"{_q(entity)} AND area_id = {_q(area)} AND option = {_q(option)} "
+                         f"AND TRY_CAST(date AS DATE) = DATE '{day}' "
+                         "ORDER BY filename, file_row_number LIMIT 2", table)
+        f, r = rows[-1] if where == "in these files" else rows[0]
         out.append((f, r, 0, "entity_id", entity,
-                    f"has known adoptions in area {area!r} that{total} {where}; an entity "
-                    "counts once per area (split a multi-valued choice so its weights sum "
-                    "to 1)"))
+                    f"repeats its adoption of {option!r} in area {area!r} on {day} {where}; "
+                    "the same adoption counts once"))
     return out
 
 
