@@ -141,7 +141,7 @@ def _columns(store: Store, expr: Any) -> dict[str, Any]:
     return out
 
 
-_DAY_SPAN = 1 << 21     # day numbers are packed shifted by half of this (about ±2,800 years)
+_DAY_SPAN = 1 << 23     # day numbers are packed shifted by half of this: any date of years 1–9999
 
 
 def _distinct(store: Store, t: Table, cols: list[str]) -> list[tuple[str, ...]]:
