@@ -649,3 +649,14 @@ def test_the_built_in_catalog_written_as_parquet_reads_back_identically(tmp_path
     for a, b in zip(Classifier(catalog, cfg).classify(when),
                     Classifier(in_place, cfg).classify(when), strict=True):
         assert a.to_dict() == b.to_dict()
+
+
+def test_a_spark_output_folder_named_like_a_file_is_read(tmp_path: Path) -> None:
+    # df.write.parquet("ev/adoptions.parquet") makes a folder of part files and markers
+    write(tmp_path / "adoptions.parquet" / "part-00000-x.snappy.parquet", [_ad("x1")])
+    write(tmp_path / "adoptions.parquet" / "part-00001-x.snappy.parquet", [_ad("x2")])
+    (tmp_path / "adoptions.parquet" / "_SUCCESS").write_text("")
+    (tmp_path / "adoptions.parquet" / ".part-00000-x.snappy.parquet.crc").write_text("crc")
+    store = open_store(None, builtin=False)
+    store.read_in_place(str(tmp_path))
+    assert store.count("adoptions") == 2

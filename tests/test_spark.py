@@ -95,15 +95,16 @@ def test_unknown_backend_is_refused(monkeypatch: pytest.MonkeyPatch,
 
 
 def _parquet_folder(store: Store, root: Any) -> None:
-    """The store's adoptions and segments written as Parquet tables under `root`."""
-    for name in ("adoptions", "segments"):
-        (root / name).mkdir(parents=True)
+    """The store's adoptions and segments written as Parquet tables under `root`: adoptions
+    in `adoptions/`, segments in a folder named `segments.parquet` as Spark writes it."""
+    import pyarrow.parquet as pq
+
+    for name, folder in (("adoptions", "adoptions"), ("segments", "segments.parquet")):
+        (root / folder).mkdir(parents=True)
         table = store.con.to_pyarrow(store.table(name))
         half = table.num_rows // 2                     # two files per table
-        import pyarrow.parquet as pq
-
-        pq.write_table(table.slice(0, half), root / name / "part-0.parquet")
-        pq.write_table(table.slice(half), root / name / "part-1.parquet")
+        pq.write_table(table.slice(0, half), root / folder / "part-0.parquet")
+        pq.write_table(table.slice(half), root / folder / "part-1.parquet")
 
 
 @pytest.mark.spark

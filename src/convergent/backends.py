@@ -109,14 +109,18 @@ class SparkStore:
 
         from convergent.parquet_tables import DEFAULTS
 
-        path = f"{root.rstrip('/')}/{name}"
-        try:
-            df = self.session.read.parquet(path)
-        except Exception as exc:  # AnalysisException when the path does not exist
-            if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
-                return like.limit(0)
-            raise ConvergentError(f"cannot read Parquet table {name}: "
-                                  f"{str(exc).splitlines()[0]}", where=path) from None
+        df = None
+        for path in (f"{root.rstrip('/')}/{name}", f"{root.rstrip('/')}/{name}.parquet"):
+            try:
+                df = self.session.read.parquet(path)
+                break
+            except Exception as exc:  # AnalysisException when the path does not exist
+                if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
+                    continue
+                raise ConvergentError(f"cannot read Parquet table {name}: "
+                                      f"{str(exc).splitlines()[0]}", where=path) from None
+        if df is None:
+            return like.limit(0)
         defaults = DEFAULTS.get(name, {})
         missing = [c for c in TABLES[name] if c not in df.columns and c not in defaults]
         if missing:

@@ -9,8 +9,9 @@ per table, and one distinct count for the adoptions. The first bad row is
 named by file, row (counting from 1) and column, and nothing is read from a folder that
 fails.
 
-Layout: `DIR/adoptions/*.parquet` (any depth) or `DIR/adoptions.parquet`, likewise for the
-other tables of `convergent.schema.TABLES` except the registry's `areas` and `options`.
+Layout: `DIR/adoptions/*.parquet` (any depth), `DIR/adoptions.parquet` (one file, or the
+folder of part files Spark writes under that name), likewise for the other tables of
+`convergent.schema.TABLES` except the registry's `areas` and `options`.
 """
 
 from __future__ import annotations
@@ -91,8 +92,13 @@ def find_tables(root: str) -> dict[str, list[str]]:
         raise ConvergentError("no such folder of Parquet tables", where=root)
     found: dict[str, list[str]] = {}
     for name in IN_PLACE:
-        files = sorted(glob.glob(os.path.join(glob.escape(str(base / name)), "**", "*.parquet"),
-                                 recursive=True))
+        files = []
+        # a folder of part files, named as the table or as Spark names its output
+        # (`adoptions.parquet/part-0000.snappy.parquet`), or one file
+        for folder in (base / name, base / f"{name}.parquet"):
+            if folder.is_dir():
+                files += sorted(glob.glob(os.path.join(glob.escape(str(folder)), "**",
+                                                       "*.parquet"), recursive=True))
         if (base / f"{name}.parquet").is_file():
             files.append(str(base / f"{name}.parquet"))
         if files:
