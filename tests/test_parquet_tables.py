@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -660,3 +661,17 @@ def test_a_spark_output_folder_named_like_a_file_is_read(tmp_path: Path) -> None
     store = open_store(None, builtin=False)
     store.read_in_place(str(tmp_path))
     assert store.count("adoptions") == 2
+
+
+def test_zoned_timestamps_give_their_utc_date_whatever_the_local_zone(tmp_path: Path) -> None:
+    late = dt.datetime(2024, 3, 1, 23, 30, tzinfo=dt.UTC)   # 2 March in Tokyo
+    write(tmp_path / "adoptions" / "a.parquet", [{**_ad("x1"), "date": late}],
+          schema=pa.schema([("entity_id", pa.string()), ("area_id", pa.string()),
+                            ("option", pa.string()), ("weight", pa.float64()),
+                            ("date", pa.timestamp("us", tz="UTC"))]))
+    code = ("import sys; from convergent.store import open_store; "
+            "s = open_store(None, builtin=False); s.read_in_place(sys.argv[1]); "
+            "print(s.table('adoptions').execute()['date'].iloc[0].date())")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "TZ": "Asia/Tokyo"})
+    assert out.stdout.strip() == "2024-03-01", out.stderr[-500:]
