@@ -675,3 +675,10 @@ def test_zoned_timestamps_give_their_utc_date_whatever_the_local_zone(tmp_path: 
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
                          text=True, timeout=120, env={**os.environ, "TZ": "Asia/Tokyo"})
     assert out.stdout.strip() == "2024-03-01", out.stderr[-500:]
+
+
+@pytest.mark.parametrize("value", [["AdamW", "Lion"], {"name": "AdamW"}])
+def test_a_nested_value_in_a_text_column_is_a_type_error(tmp_path: Path, value: Any) -> None:
+    write(tmp_path / "adoptions" / "a.parquet", [{**_ad("x1"), "option": value}])
+    err = refused(tmp_path)
+    assert "column option has type" in str(err) and "expected VARCHAR" in str(err)

@@ -158,7 +158,8 @@ def _fits(kind: str, sql_type: str) -> bool:
         return sql_type in ("BOOLEAN", "VARCHAR")
     if kind == "date":
         return sql_type in ("DATE", "VARCHAR") or sql_type.startswith("TIMESTAMP")
-    return True
+    # text: any single value that reads as text, not a list, struct, map or union of them
+    return not (sql_type.endswith("]") or sql_type.startswith(("STRUCT", "MAP", "UNION")))
 
 
 def _try(name: str, col: str) -> str:
