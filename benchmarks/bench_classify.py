@@ -12,7 +12,9 @@ peak memory is measured separately:
 - the floor: one hand-written DuckDB SQL pass over the adoptions Parquet computing every
   (area, year window, option) count (no trend, no segments, no certainty);
 - floor_join: the floor plus the one join any segment measure needs (adoptions to their
-  segments), counting every (area, year window, segment value, option).
+  segments), counting every (area, year window, segment value, option);
+- profile: convergent's steps timed one by one (validation rules, the repeated-adoption
+  check, area cubes, segment cubes, the classifications), not a side to compare.
 
     python benchmarks/bench_classify.py [--rows 10000000] [--sides convergent,floor,spark]
                                         [--json out.json]
@@ -106,17 +108,55 @@ def _year_ends() -> list[dt.date]:
 
 
 def _classify_years(store: object, areas: list[str], t_load: float) -> dict:
-    """Classify every area at every year end with certainty; timings and levels."""
+    """Classify every area at every year end with certainty; timings and levels
+    (`classify_s` is the cubes and the classifications together)."""
     from convergent.classify import Classifier
     from convergent.config import load_config
 
     t1 = time.perf_counter()
     clf = Classifier(store, load_config(), areas)
+    t2 = time.perf_counter()
     levels = {}
     for end in _year_ends():
         for r in clf.classify(end):
             levels[f"{r.area}@{end}"] = [r.level, round(r.leader_share or 0, 6)]
-    return {"load_s": t_load, "classify_s": time.perf_counter() - t1, "levels": levels}
+    t3 = time.perf_counter()
+    return {"load_s": t_load, "classify_s": t3 - t1, "cubes_s": t2 - t1, "rules_s": t3 - t2,
+            "levels": levels}
+
+
+def run_profile(root: Path) -> dict:
+    """Where convergent's time goes, step by step (not a side to compare: the cubes are
+    built twice, once on their own to time them and once inside the classifier)."""
+    import convergent.parquet_tables as pt
+    from convergent.measures import build_cubes, build_segment_cubes
+    from convergent.store import Store
+
+    areas = _area_ids()
+    _register(areas)
+    spent = {"repeat_check_s": 0.0}
+    check = pt._repeated
+
+    def timed(*args: object) -> list:
+        t = time.perf_counter()
+        try:
+            return check(*args)
+        finally:
+            spent["repeat_check_s"] += time.perf_counter() - t
+
+    pt._repeated = timed
+    t0 = time.perf_counter()
+    store = Store(None)
+    store.read_in_place(str(root))
+    t1 = time.perf_counter()
+    build_cubes(store, areas)
+    t2 = time.perf_counter()
+    build_segment_cubes(store, areas)
+    t3 = time.perf_counter()
+    res = _classify_years(store, areas, t1 - t0)
+    res.update(spent, validation_rules_s=t1 - t0 - spent["repeat_check_s"],
+               area_cubes_s=t2 - t1, segment_cubes_s=t3 - t2)
+    return res
 
 
 def run_convergent(root: Path) -> dict:
@@ -300,7 +340,8 @@ def _pandas_l0(tab: np.ndarray, c: dict) -> bool:
     return 2 * (hs + ho - h(p.ravel())) / (hs + ho) >= c["l0_min_nmi"]
 
 
-SIDES = {"convergent": "run_convergent", "stored": "run_stored", "spark": "run_spark",
+SIDES = {"convergent": "run_convergent", "profile": "run_profile", "stored": "run_stored",
+         "spark": "run_spark",
          "pandas": "run_pandas", "floor": "run_floor", "floor_join": "run_floor_join"}
 
 
@@ -350,8 +391,13 @@ def main() -> None:
                      "convergent_load_s": a["load_s"], "convergent_classify_s": a["classify_s"],
                      "convergent_peak_rss_mib": a["peak_rss_mib"],
                      "load_average_before": load_before, "load_average_after": os.getloadavg()}
+    for key in ("cubes_s", "rules_s"):
+        summary[f"convergent_{key}"] = a.get(key)
     for kind, r in results.items():
         if kind == "convergent":
+            continue
+        if kind == "profile":
+            summary["profile"] = {k: v for k, v in r.items() if k.endswith("_s")}
             continue
         other = r["load_s"] + r["classify_s"]
         summary[f"{kind}_total_s"] = other

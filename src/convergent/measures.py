@@ -161,24 +161,25 @@ def _with_code(t: Table, cols: list[str], labels: list[tuple[str, ...]], code: s
 
 
 def _check_packable(*sizes: int) -> None:
+    """Refuse label counts whose packed keys would not fit in a signed 64-bit integer."""
     if float(np.prod([max(s, 1) for s in sizes], dtype=float)) * _DAY_SPAN >= 2.0 ** 62:
         raise ConvergentError("too many distinct areas, options and segment values to count "
                               "in one pass")
 
 
-def _packed_units(store: Store, k: Table, areas: list[str]
-                  ) -> tuple[Table, list[str], list[str]]:
-    """Known units as (entity_id, w, _key): area, option and day packed into one integer.
+def _packed_units(store: Store, k: Table, areas: list[str]) -> tuple[Table, list[str]]:
+    """Known units as (entity_id, w, _key), with area, option and day packed into one
+    integer, and the sorted option labels.
 
     Engines group and join integers far faster than several strings at millions of rows;
-    `_unpack` turns the key back into codes into the sorted area and option labels."""
+    `_unpack` turns the key back into codes into `areas` (sorted) and the option labels."""
     options = [o for (o,) in _distinct(store, k, ["option"])]
     _check_packable(len(areas), len(options))
     coded = _with_code(_with_code(k, ["area_id"], [(a,) for a in areas], "_a"),
                        ["option"], [(o,) for o in options], "_o")
     day = coded.date.delta(ibis.date(EPOCH), unit="day").cast("int64")
     key = (coded._a * max(len(options), 1) + coded._o) * _DAY_SPAN + day + _DAY_SPAN // 2
-    return coded.select("entity_id", "w", _key=key), areas, options
+    return coded.select("entity_id", "w", _key=key), options
 
 
 def _unpack(key: np.ndarray, n_options: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -222,7 +223,8 @@ def build_cubes(store: Store, areas: list[str] | None = None) -> dict[str, AreaC
     """One Ibis group-by per kind of unit, then cumulative sums per area."""
     if areas is None:
         areas = [a.area_id for a in registry().areas.values() if a.kind == "share"]
-    units, alabels, olabels = _packed_units(store, known_units(store, areas), sorted(set(areas)))
+    alabels = sorted(set(areas))
+    units, olabels = _packed_units(store, known_units(store, areas), alabels)
     got = store.con.to_pyarrow(units.group_by("_key").agg(w=units.w.sum()))
     cubes = {a: AreaCube(a, [], np.zeros(0, np.int64), np.zeros((0, 1)),
                          np.zeros(0, np.int64), np.zeros(1)) for a in areas}
@@ -366,8 +368,8 @@ def build_segment_cubes(store: Store, areas: list[str]) -> dict[str, list[Segmen
     dims = {a: reg.areas[a].segments for a in areas if reg.areas[a].segments}
     if not dims:
         return {}
-    units, alabels, olabels = _packed_units(store, known_units(store, list(dims)),
-                                            sorted(dims))
+    alabels = sorted(dims)
+    units, olabels = _packed_units(store, known_units(store, list(dims)), alabels)
     seg = store.table("segments")
     all_dims = sorted({d for ds in dims.values() for d in ds})
     seg = seg.filter(seg.dimension.isin(all_dims) & (seg.value != UNKNOWN))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,12 @@ class ParquetTable:
 
     name: str
     files: list[str]
-    columns: set[str]
-    types: dict[str, set[str]] = field(default_factory=dict)  # column -> types in the files
+    types: dict[str, set[str]]      # each column some file holds -> its types in the files
+
+    @property
+    def columns(self) -> set[str]:
+        """The store columns some file of the table holds."""
+        return set(self.types)
 
 
 def _q(text: str) -> str:
@@ -307,11 +311,11 @@ def validate(con: Any, table: ParquetTable, today: dt.date | None = None) -> Non
                        + touch)
     group = " GROUP BY area_id, option" if adoptions else ""
     rows = _run(con, f"SELECT {keys}{counts} FROM {src}){group}", table)
-    failed: dict[int, str] = {}
+    failed: set[int] = set()
     pairs: list[tuple[str, str, str]] = []
     for row in rows:
         hits = (row[2:] if adoptions else row)[:len(rules)]
-        failed.update({i: rules[i].bad for i, n in enumerate(hits) if n})
+        failed.update(i for i, n in enumerate(hits) if n)
         if adoptions and row[0] is not None and row[1] is not None:
             problem = _option_problem(str(row[0]), str(row[1]))
             if problem:
@@ -426,7 +430,7 @@ def open_tables(con: Any, root: str, today: dt.date | None = None) -> dict[str, 
     tables = {}
     for name, files in find_tables(root).items():
         types = _schema(con, name, files)
-        table = ParquetTable(name, files, set(types), types)
+        table = ParquetTable(name, files, types)
         validate(con, table, today)
         tables[name] = table
     return tables
