@@ -17,7 +17,7 @@ peak memory is measured separately:
   check, area cubes, segment cubes, the classifications), not a side to compare.
 
     python benchmarks/bench_classify.py [--rows 10000000] [--sides convergent,floor,spark]
-                                        [--json out.json]
+                                        [--json out.json] [--config settings.yaml]
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def _classify_years(store: object, areas: list[str], t_load: float) -> dict:
     from convergent.config import load_config
 
     t1 = time.perf_counter()
-    clf = Classifier(store, load_config(), areas)
+    clf = Classifier(store, load_config(os.environ.get("BENCH_CONFIG") or None), areas)
     t2 = time.perf_counter()
     levels = {}
     for end in _year_ends():
@@ -357,6 +357,9 @@ def main() -> None:
     ap.add_argument("--sides", default="convergent,pandas,floor",
                     help="comma-separated: " + ", ".join(SIDES))
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--config", type=Path,
+                    help="settings file for convergent's sides (e.g. certainty.normal_min_"
+                         "expected: null to time exact redraws)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -366,6 +369,8 @@ def main() -> None:
     unknown = [x for x in sides if x not in SIDES]
     if unknown or "convergent" not in sides:
         ap.error(f"--sides must include convergent and name only {', '.join(SIDES)}")
+    if args.config:
+        os.environ["BENCH_CONFIG"] = str(args.config.resolve())
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "evidence"
