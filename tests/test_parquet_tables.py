@@ -664,6 +664,8 @@ def test_a_spark_output_folder_named_like_a_file_is_read(tmp_path: Path) -> None
 
 
 def test_zoned_timestamps_give_their_utc_date_whatever_the_local_zone(tmp_path: Path) -> None:
+    # the store's DuckDB session runs in UTC (Ibis sets it); were it to follow the local zone,
+    # a timestamp late on 1 March UTC would be dated 2 March in Tokyo
     late = dt.datetime(2024, 3, 1, 23, 30, tzinfo=dt.UTC)   # 2 March in Tokyo
     write(tmp_path / "adoptions" / "a.parquet", [{**_ad("x1"), "date": late}],
           schema=pa.schema([("entity_id", pa.string()), ("area_id", pa.string()),
