@@ -159,7 +159,9 @@ class Classifier:
             areas = [a for a in areas if reg.areas[a].kind == "share"]
         self.areas = areas
         self.cubes: dict[str, AreaCube] = build_cubes(store, areas)
-        self.segment_cubes: dict[str, list[SegmentCube]] = build_segment_cubes(store, areas)
+        known = sorted({o for cube in self.cubes.values() for o in cube.options})
+        self.segment_cubes: dict[str, list[SegmentCube]] = build_segment_cubes(store, areas,
+                                                                               known)
 
     def classify(self, as_of: dt.date, length: int | None = None,
                  with_segments: bool = True, seed_offset: int = 0,

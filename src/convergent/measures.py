@@ -167,13 +167,15 @@ def _check_packable(*sizes: int) -> None:
                               "in one pass")
 
 
-def _packed_units(store: Store, k: Table, areas: list[str]) -> tuple[Table, list[str]]:
+def _packed_units(store: Store, k: Table, areas: list[str], options: list[str] | None = None
+                  ) -> tuple[Table, list[str]]:
     """Known units as (entity_id, w, _key), with area, option and day packed into one
     integer, and the sorted option labels.
 
     Engines group and join integers far faster than several strings at millions of rows;
     `_unpack` turns the key back into codes into `areas` (sorted) and the option labels."""
-    options = [o for (o,) in _distinct(store, k, ["option"])]
+    if options is None:
+        options = [o for (o,) in _distinct(store, k, ["option"])]
     _check_packable(len(areas), len(options))
     coded = _with_code(_with_code(k, ["area_id"], [(a,) for a in areas], "_a"),
                        ["option"], [(o,) for o in options], "_o")
@@ -362,14 +364,18 @@ class SegmentCube:
         return SegmentStats(self.dimension, nmi, jsd, segs, table, values)
 
 
-def build_segment_cubes(store: Store, areas: list[str]) -> dict[str, list[SegmentCube]]:
-    """Per area, one cube per segment dimension the registry lists for it (one query)."""
+def build_segment_cubes(store: Store, areas: list[str], options: list[str] | None = None
+                        ) -> dict[str, list[SegmentCube]]:
+    """Per area, one cube per segment dimension the registry lists for it (one query).
+
+    `options`, sorted, must include every known option of these areas (the area cubes'
+    options, say); without it they are read from the store."""
     reg = registry()
     dims = {a: reg.areas[a].segments for a in areas if reg.areas[a].segments}
     if not dims:
         return {}
     alabels = sorted(dims)
-    units, olabels = _packed_units(store, known_units(store, list(dims)), alabels)
+    units, olabels = _packed_units(store, known_units(store, list(dims)), alabels, options)
     seg = store.table("segments")
     all_dims = sorted({d for ds in dims.values() for d in ds})
     seg = seg.filter(seg.dimension.isin(all_dims) & (seg.value != UNKNOWN))
